@@ -1,0 +1,167 @@
+"""rig_nb: multi-turn streaming LLM agents, in Python and in Jupyter.
+
+```python
+from rig_nb import Agent, tool
+from rig_nb.testing import ScriptedModel, final, tool_call
+
+@tool
+def add(a: int, b: int) -> int:
+    \"\"\"Add two numbers.\"\"\"
+    return a + b
+
+model = ScriptedModel([[tool_call("add", {"a": 2, "b": 3}), final()], ["5", final()]])
+answer = await Agent(model, tools=[add]).stream_prompt("2 + 3?").multi_turn(1)
+```
+
+`import rig_nb` imports neither IPython, ipywidgets nor httpx.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .core import (
+    Agent,
+    AnyMessage,
+    AssistantMessage,
+    Audio,
+    Base64,
+    CompletionModel,
+    CompletionRequest,
+    Document,
+    DocumentContent,
+    FinalResponse,
+    FunctionTool,
+    HookAction,
+    Image,
+    Message,
+    MultiTurnStreamItem,
+    PromptHook,
+    PromptStream,
+    Reasoning,
+    ReasoningEncrypted,
+    ReasoningRedacted,
+    ReasoningSummary,
+    ReasoningText,
+    StreamAssistantItem,
+    StreamedFinal,
+    StreamedReasoningDelta,
+    StreamedText,
+    StreamedToolCall,
+    StreamedToolCallDelta,
+    StreamedToolResult,
+    StreamingPromptRequest,
+    StreamUserItem,
+    SystemMessage,
+    Text,
+    Tool,
+    ToolCall,
+    ToolCallArgsDelta,
+    ToolCallHookAction,
+    ToolCallNameDelta,
+    ToolChoice,
+    ToolDefinition,
+    ToolFunction,
+    ToolResult,
+    ToolSet,
+    Url,
+    Usage,
+    UserMessage,
+    history_from_json,
+    history_to_json,
+    item_from_wire,
+    tool,
+)
+from .errors import (
+    CompletionError,
+    HttpError,
+    JsonError,
+    MaxTurnsError,
+    PromptCancelled,
+    PromptError,
+    ProviderError,
+    RequestError,
+    ResponseError,
+    RigError,
+    StreamingError,
+    ToolError,
+    ToolNotFoundError,
+    ToolServerError,
+    ToolSetError,
+    UrlError,
+    UserError,
+)
+
+try:
+    __version__ = version("rig_nb")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "Agent",
+    "AnyMessage",
+    "AssistantMessage",
+    "Audio",
+    "Base64",
+    "CompletionError",
+    "CompletionModel",
+    "CompletionRequest",
+    "Document",
+    "DocumentContent",
+    "FinalResponse",
+    "FunctionTool",
+    "history_from_json",
+    "history_to_json",
+    "HookAction",
+    "HttpError",
+    "Image",
+    "item_from_wire",
+    "JsonError",
+    "MaxTurnsError",
+    "Message",
+    "MultiTurnStreamItem",
+    "PromptCancelled",
+    "PromptError",
+    "PromptHook",
+    "PromptStream",
+    "ProviderError",
+    "Reasoning",
+    "ReasoningEncrypted",
+    "ReasoningRedacted",
+    "ReasoningSummary",
+    "ReasoningText",
+    "RequestError",
+    "ResponseError",
+    "RigError",
+    "StreamAssistantItem",
+    "StreamedFinal",
+    "StreamedReasoningDelta",
+    "StreamedText",
+    "StreamedToolCall",
+    "StreamedToolCallDelta",
+    "StreamedToolResult",
+    "StreamingError",
+    "StreamingPromptRequest",
+    "StreamUserItem",
+    "SystemMessage",
+    "Text",
+    "tool",
+    "Tool",
+    "ToolCall",
+    "ToolCallArgsDelta",
+    "ToolCallHookAction",
+    "ToolCallNameDelta",
+    "ToolChoice",
+    "ToolDefinition",
+    "ToolError",
+    "ToolFunction",
+    "ToolNotFoundError",
+    "ToolResult",
+    "ToolServerError",
+    "ToolSet",
+    "ToolSetError",
+    "Url",
+    "UrlError",
+    "Usage",
+    "UserError",
+    "UserMessage",
+    "__version__",
+]

@@ -1,0 +1,381 @@
+"""The parts a message is made of: text, media, tool calls and results, reasoning (spec 1.2, 1.3).
+
+Every class here is a frozen pydantic model whose JSON is rig's serde JSON, so a history written by
+rig_nb can be read by rig and the other way round.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_serializer,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+
+from ._wire import Frozen, Wire, dump_tagged, load_tagged
+
+__all__ = [
+    "Audio",
+    "Base64",
+    "DocumentContent",
+    "DocumentSourceKind",
+    "Image",
+    "ImageMediaType",
+    "Raw",
+    "Reasoning",
+    "ReasoningContent",
+    "ReasoningEncrypted",
+    "ReasoningRedacted",
+    "ReasoningSummary",
+    "ReasoningText",
+    "String",
+    "Text",
+    "ToolCall",
+    "ToolFunction",
+    "ToolResult",
+    "ToolResultContent",
+    "Unknown",
+    "Url",
+]
+
+
+# --- where media data lives: adjacently tagged {"type": ..., "value": ...} -------------------------
+
+
+class Url(Frozen):
+    """Media referenced by URL."""
+
+    type: Literal["url"] = "url"
+    value: str
+
+
+class Base64(Frozen):
+    """Media inlined as base64 text."""
+
+    type: Literal["base64"] = "base64"
+    value: str
+
+
+class Raw(Frozen):
+    """Media inlined as raw bytes (a JSON array of integers)."""
+
+    type: Literal["raw"] = "raw"
+    value: list[int]
+
+
+class String(Frozen):
+    """A document given as plain text."""
+
+    type: Literal["string"] = "string"
+    value: str
+
+
+class Unknown(Frozen):
+    """A source rig_nb cannot describe."""
+
+    type: Literal["unknown"] = "unknown"
+
+
+DocumentSourceKind = Annotated[Url | Base64 | Raw | String | Unknown, Field(discriminator="type")]
+
+ImageMediaType = Literal["jpeg", "png", "gif", "webp", "heic", "heif", "svg"]
+_IMAGE_MIME: dict[str, ImageMediaType] = {
+    "image/jpeg": "jpeg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "image/heic": "heic",
+    "image/heif": "heif",
+    "image/svg+xml": "svg",
+}
+
+
+class Text(Frozen):
+    """Plain text."""
+
+    text: str
+
+
+class Image(Wire):
+    """An image; extra keys are kept (rig's flattened `additional_params`)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+    omit_if_none: ClassVar[tuple[str, ...]] = ("media_type", "detail")
+
+    data: DocumentSourceKind
+    media_type: ImageMediaType | None = None
+    detail: Literal["low", "high", "auto"] | None = None
+
+    @staticmethod
+    def media_type_from_mime(mime: str) -> ImageMediaType | None:
+        """`image/png` -> `"png"`; a MIME type rig does not know -> `None`."""
+        return _IMAGE_MIME.get(mime)
+
+
+class Audio(Wire):
+    """An audio clip."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+    omit_if_none: ClassVar[tuple[str, ...]] = ("media_type",)
+
+    data: DocumentSourceKind
+    media_type: Literal["wav", "mp3", "aiff", "aac", "ogg", "flac", "m4a", "pcm16", "pcm24"] | None = None
+
+
+class Video(Wire):
+    """A video clip."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+    omit_if_none: ClassVar[tuple[str, ...]] = ("media_type",)
+
+    data: DocumentSourceKind
+    media_type: Literal["avi", "mp4", "mpeg", "mov", "webm"] | None = None
+
+
+class DocumentContent(Wire):
+    """A document attached to a user message (not the RAG `Document`)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+    omit_if_none: ClassVar[tuple[str, ...]] = ("media_type",)
+
+    data: DocumentSourceKind
+    media_type: (
+        Literal["pdf", "txt", "rtf", "html", "css", "markdown", "csv", "xml", "javascript", "python"]
+        | None
+    ) = None
+
+
+# --- tool calls and results --------------------------------------------------------------------
+
+
+class ToolFunction(Frozen):
+    """The function a tool call names, with its arguments (any JSON value)."""
+
+    name: str
+    arguments: Any = Field(default_factory=dict[str, Any])
+
+
+class ToolCall(Frozen):
+    """A tool call requested by the model. All five keys are always serialized."""
+
+    id: str
+    """The provider's id (`toolu_..`, `call_..`, `fc_..`)."""
+    call_id: str | None = None
+    """Only OpenAI Responses sets it (`call_..`)."""
+    function: ToolFunction
+    signature: str | None = None
+    """Gemini's thought signature on function-call parts."""
+    additional_params: Any = None
+
+
+ToolResultContent = Text | Image
+_TOOL_RESULT_TAGS: dict[type[Frozen], str] = {Text: "text", Image: "image"}
+_TOOL_RESULT_CLASSES: dict[str, type[Frozen]] = {"text": Text, "image": Image}
+
+
+class ToolResult(Wire):
+    """The result of one tool call, as sent back to the model."""
+
+    omit_if_none: ClassVar[tuple[str, ...]] = ("call_id",)
+
+    id: str
+    call_id: str | None = None
+    content: list[ToolResultContent] = Field(min_length=1)
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _load_content(cls, raw: Any) -> Any:
+        return load_tagged(raw, _TOOL_RESULT_CLASSES, "tool result content")
+
+    @field_serializer("content", mode="wrap")
+    def _dump_content(self, value: list[ToolResultContent], handler: Any) -> list[Any]:
+        return dump_tagged(value, handler(value), _TOOL_RESULT_TAGS)
+
+    @staticmethod
+    def from_tool_output(output: str) -> list[ToolResultContent]:
+        """Turn a tool's output string into result content, images included (spec 1.3)."""
+        try:
+            value: Any = json.loads(output)
+        except ValueError:
+            return [Text(text=output)]
+        if isinstance(value, dict):
+            obj: dict[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
+            if "response" in obj or "parts" in obj:
+                items: list[ToolResultContent] = []
+                if "response" in obj:
+                    items.append(Text(text=_compact_json(obj["response"])))
+                parts: Any = obj.get("parts")
+                if isinstance(parts, list):
+                    for part in parts:  # pyright: ignore[reportUnknownVariableType]
+                        image = _image_part(part)
+                        if image is not None:
+                            items.append(image)
+                if items:
+                    return items
+            image = _image_part(obj)
+            if image is not None:
+                return [image]
+        return [Text(text=output)]
+
+
+def _compact_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _image_part(part: Any) -> Image | None:
+    if not isinstance(part, dict) or part.get("type") != "image":  # pyright: ignore[reportUnknownMemberType]
+        return None
+    data: Any = part.get("data")  # pyright: ignore[reportUnknownMemberType]
+    mime: Any = part.get("mimeType")  # pyright: ignore[reportUnknownMemberType]
+    if not isinstance(data, str) or not isinstance(mime, str):
+        return None
+    source = Url(value=data) if data.startswith(("http://", "https://")) else Base64(value=data)
+    return Image(data=source, media_type=Image.media_type_from_mime(mime))
+
+
+# --- reasoning: adjacently tagged {"type": ..., "content": ...} ----------------------------------
+
+
+class _Adjacent(Frozen):
+    """A reasoning part whose JSON is `{"type": tag, "content": payload}`."""
+
+    tag: ClassVar[str]
+
+    def payload(self) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def from_payload(cls, content: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "content" in data and data.get("type") == cls.tag:  # pyright: ignore[reportUnknownMemberType]
+            return cls.from_payload(data["content"])
+        return data
+
+    @model_serializer(mode="plain")
+    def _wrap(self) -> dict[str, Any]:
+        return {"type": self.tag, "content": self.payload()}
+
+
+class ReasoningText(_Adjacent):
+    """Visible reasoning text, with the provider's signature when it gave one (Anthropic, Gemini)."""
+
+    tag: ClassVar[str] = "text"
+    text: str
+    signature: str | None = None
+
+    def payload(self) -> Any:
+        body: dict[str, Any] = {"text": self.text}
+        if self.signature is not None:
+            body["signature"] = self.signature
+        return body
+
+    @classmethod
+    def from_payload(cls, content: Any) -> dict[str, Any]:
+        return content if isinstance(content, dict) else {"text": content}  # pyright: ignore[reportUnknownVariableType]
+
+
+class ReasoningEncrypted(_Adjacent):
+    """Opaque encrypted reasoning (OpenAI Responses `encrypted_content`)."""
+
+    tag: ClassVar[str] = "encrypted"
+    data: str
+
+    def payload(self) -> Any:
+        return self.data
+
+    @classmethod
+    def from_payload(cls, content: Any) -> dict[str, Any]:
+        return {"data": content}
+
+
+class ReasoningRedacted(_Adjacent):
+    """Reasoning the provider redacted (Anthropic `redacted_thinking`)."""
+
+    tag: ClassVar[str] = "redacted"
+    data: str
+
+    def payload(self) -> Any:
+        return {"data": self.data}
+
+    @classmethod
+    def from_payload(cls, content: Any) -> dict[str, Any]:
+        return content if isinstance(content, dict) else {"data": content}  # pyright: ignore[reportUnknownVariableType]
+
+
+class ReasoningSummary(_Adjacent):
+    """A summary of hidden reasoning (OpenAI Responses)."""
+
+    tag: ClassVar[str] = "summary"
+    text: str
+
+    def payload(self) -> Any:
+        return self.text
+
+    @classmethod
+    def from_payload(cls, content: Any) -> dict[str, Any]:
+        return {"text": content}
+
+
+def _reasoning_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        tag: Any = value.get("type")  # pyright: ignore[reportUnknownMemberType]
+        return tag if isinstance(tag, str) else None
+    return value.tag if isinstance(value, _Adjacent) else None
+
+
+ReasoningContent = Annotated[
+    Annotated[ReasoningText, Tag("text")]
+    | Annotated[ReasoningEncrypted, Tag("encrypted")]
+    | Annotated[ReasoningRedacted, Tag("redacted")]
+    | Annotated[ReasoningSummary, Tag("summary")],
+    Discriminator(_reasoning_tag),
+]
+
+
+class Reasoning(Frozen):
+    """A block of model reasoning; blocks with the same non-null `id` are merged by the loop."""
+
+    id: str | None = None
+    content: list[ReasoningContent] = Field(default_factory=list[ReasoningContent])
+
+    @classmethod
+    def multi(cls, texts: list[str], id: str | None = None) -> Reasoning:  # noqa: A002
+        """One unsigned text part per string."""
+        return cls(id=id, content=[ReasoningText(text=t) for t in texts])
+
+    def display_text(self) -> str:
+        """Text, summary and redacted parts joined by newlines; encrypted parts are skipped."""
+        parts: list[str] = []
+        for item in self.content:
+            if isinstance(item, ReasoningText | ReasoningSummary):
+                parts.append(item.text)
+            elif isinstance(item, ReasoningRedacted):
+                parts.append(item.data)
+        return "\n".join(parts)
+
+    def first_text(self) -> str | None:
+        """The first text part's text."""
+        return next((c.text for c in self.content if isinstance(c, ReasoningText)), None)
+
+    def first_signature(self) -> str | None:
+        """The signature of the first signed text part."""
+        return next(
+            (c.signature for c in self.content if isinstance(c, ReasoningText) and c.signature),
+            None,
+        )
+
+    def encrypted_content(self) -> str | None:
+        """The first encrypted part's data."""
+        return next((c.data for c in self.content if isinstance(c, ReasoningEncrypted)), None)

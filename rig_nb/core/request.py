@@ -1,0 +1,210 @@
+"""A streaming prompt request and the run it starts.
+
+```python
+request = agent.stream_prompt("Plan my trip").multi_turn(5).with_history(history).with_hook(hook)
+
+final = await request                      # run to the end -> FinalResponse
+
+async for item in request:                 # or stream the items
+    ...
+
+async with request.stream() as run:        # or hold the run: cancel it, read its history
+    async for item in run:
+        if too_long:
+            run.cancel("enough")           # raises PromptCancelled carrying the history so far
+```
+
+Errors end a run and are raised by the iteration as `StreamingError`s (each also an instance of
+the error it wraps: `PromptCancelled`, `MaxTurnsError`, `ProviderError`...), all carrying the
+conversation so far. A task cancellation (kernel interrupt, `asyncio.timeout`) propagates as
+`CancelledError`, as asyncio requires; the run then keeps a `PromptCancelled` in `run.cancelled`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from ..errors import PromptCancelled, RigError, StreamingError, UserError
+from ._loop import RunLoop
+from .hooks import PromptHook
+from .messages import AnyMessage, Usage
+from .streaming import FinalResponse, MultiTurnStreamItem
+
+if TYPE_CHECKING:
+    from .agent import Agent
+
+__all__ = ["PromptStream", "StreamingPromptRequest"]
+
+
+@dataclass(frozen=True)
+class StreamingPromptRequest:
+    """What to run: agent, prompt, history, turn budget, hook. Builder methods return copies."""
+
+    agent: Agent
+    prompt: AnyMessage
+    chat_history: list[AnyMessage] | None = None
+    """`None` (no history given: `FinalResponse.history` stays `None`) differs from `[]`."""
+    max_turns: int | None = None
+    """`None` means the agent's `default_max_turns`, or 0."""
+    hook: PromptHook | None = None
+    forward_tool_call_deltas: bool = True
+    """Yield `ToolCallDelta` items (rig's seed only passed them to the hook)."""
+    compat_seed_history: bool = False
+    """Store a final turn with reasoning twice, as rig's seed did (for parity tests only)."""
+
+    @staticmethod
+    def new(agent: Agent, prompt: AnyMessage) -> StreamingPromptRequest:
+        """A request that ignores the agent's default hook."""
+        return StreamingPromptRequest(agent, prompt)
+
+    @property
+    def effective_max_turns(self) -> int:
+        """The turn budget in force: the loop makes at most `effective_max_turns + 2` model calls."""
+        if self.max_turns is not None:
+            return self.max_turns
+        return self.agent.default_max_turns or 0
+
+    def multi_turn(self, max_turns: int) -> StreamingPromptRequest:
+        """Allow tool round trips: at most `max_turns + 2` model calls (rig's arithmetic)."""
+        if max_turns < 0:
+            raise UserError(f"multi_turn needs a number >= 0, got {max_turns}")
+        return dataclasses.replace(self, max_turns=max_turns)
+
+    def with_history(self, history: Iterable[AnyMessage]) -> StreamingPromptRequest:
+        """Run after these messages; `FinalResponse.history` then holds the new messages."""
+        return dataclasses.replace(self, chat_history=list(history))
+
+    def with_hook(self, hook: PromptHook | None) -> StreamingPromptRequest:
+        """Use this hook instead of the agent's."""
+        return dataclasses.replace(self, hook=hook)
+
+    def stream(self) -> PromptStream:
+        """Start a run (lazily: nothing happens until it is iterated)."""
+        return PromptStream(self)
+
+    def __aiter__(self) -> PromptStream:
+        return PromptStream(self)
+
+    def __await__(self) -> Generator[object, None, FinalResponse]:
+        return self.send().__await__()
+
+    async def send(self) -> FinalResponse:
+        """Run to the end and return the `FinalResponse`."""
+        async with self.stream() as run:
+            return await run.final()
+
+
+class PromptStream:
+    """A run in progress: an async iterator of `MultiTurnStreamItem`, and its state."""
+
+    def __init__(self, request: StreamingPromptRequest) -> None:
+        self.request = request
+        self._loop = RunLoop(request)
+        self._items = self._loop.items()
+        self._task: asyncio.Task[object] | None = None
+        self._cancel_reason: str | None = None
+        self._closed = False
+        self.final_response: FinalResponse | None = None
+        """Set when the run succeeded."""
+        self.error: StreamingError | None = None
+        """Set when an error ended the run."""
+        self.cancelled: PromptCancelled | None = None
+        """Set when the run was cancelled or closed before its end, with the history so far."""
+
+    @property
+    def history(self) -> list[AnyMessage]:
+        """The conversation so far: input history, this run's messages, the turn in progress."""
+        return self._loop.partial_history()
+
+    @property
+    def usage(self) -> Usage:
+        """The usage summed over the model calls so far."""
+        return self._loop.usage
+
+    @property
+    def done(self) -> bool:
+        """Whether the run has ended (answer, error, cancel or close)."""
+        return self._closed
+
+    def __aiter__(self) -> PromptStream:
+        return self
+
+    async def __anext__(self) -> MultiTurnStreamItem:
+        if self._closed:
+            raise StopAsyncIteration
+        if self._cancel_reason is not None:
+            await self._items.aclose()
+            raise self._fail(PromptCancelled(self.history, self._cancel_reason))
+        self._task = asyncio.current_task()
+        try:
+            item = await anext(self._items)
+        except StopAsyncIteration:
+            self._closed = True
+            raise
+        except asyncio.CancelledError:
+            task = self._task
+            if self._cancel_reason is not None and task is not None and task.uncancel() == 0:
+                raise self._fail(PromptCancelled(self.history, self._cancel_reason)) from None
+            self._closed = True
+            self.cancelled = PromptCancelled(self.history, "the task running the agent was cancelled")
+            raise
+        except RigError as exc:
+            raise self._fail(exc) from exc
+        finally:
+            self._task = None
+        if isinstance(item, FinalResponse):
+            self.final_response = item
+        return item
+
+    def _fail(self, exc: RigError) -> StreamingError:
+        self._closed = True
+        if isinstance(exc, PromptCancelled):
+            self.cancelled = exc
+        self.error = StreamingError.wrap(exc)
+        return self.error
+
+    def cancel(self, reason: str = "cancelled") -> None:
+        """Stop the run: the step in progress (or the next) raises `PromptCancelled(reason)`.
+
+        Call it from the event loop's thread (a widget's handler, another task); from another
+        thread use `loop.call_soon_threadsafe(run.cancel, reason)`.
+        """
+        if self._closed or self._cancel_reason is not None:
+            return
+        self._cancel_reason = reason
+        task = self._task
+        if task is not None and task is not asyncio.current_task():
+            task.cancel(f"rig_nb: {reason}")
+
+    async def final(self) -> FinalResponse:
+        """Consume the rest of the run and return its `FinalResponse`."""
+        async for _ in self:
+            pass
+        if self.final_response is None:
+            raise UserError("this run was closed before its end; it has no final response")
+        return self.final_response
+
+    async def aclose(self) -> None:
+        """End the run now, closing the provider's response; `cancelled` keeps the history."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._items.aclose()
+        if self.final_response is None and self.error is None:
+            self.cancelled = PromptCancelled(self.history, "the stream was closed")
+
+    async def __aenter__(self) -> PromptStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,374 @@
+"""What flows through a streaming run (spec 1.4, 1.6).
+
+Providers yield `RawStreamingChoice` values (plain dataclasses, never serialized). The agent stream
+yields `MultiTurnStreamItem`s, whose JSON is rig's:
+
+```python
+async for item in agent.stream_prompt("Weather in Paris?").multi_turn(3):
+    match item:
+        case StreamAssistantItem(content=StreamedText(text=text)):
+            print(text, end="")
+        case StreamUserItem(content=StreamedToolResult(tool_result=result)):
+            print("tool result:", result.content)
+        case FinalResponse():
+            print("usage:", item.usage)
+```
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, Field, model_serializer, model_validator
+
+from ._wire import Frozen
+from .content import Reasoning, ReasoningContent, ToolCall, ToolFunction, ToolResult
+from .messages import AnyMessage, Usage
+
+__all__ = [
+    "FinalResponse",
+    "MultiTurnStreamItem",
+    "ProviderResponse",
+    "RawFinal",
+    "RawMessageId",
+    "RawReasoning",
+    "RawReasoningDelta",
+    "RawStreamingChoice",
+    "RawText",
+    "RawToolCall",
+    "RawToolCallDelta",
+    "StreamAssistantItem",
+    "StreamUserItem",
+    "StreamedAssistantContent",
+    "StreamedFinal",
+    "StreamedReasoningDelta",
+    "StreamedText",
+    "StreamedToolCall",
+    "StreamedToolCallDelta",
+    "StreamedToolResult",
+    "ToolCallArgsDelta",
+    "ToolCallDeltaContent",
+    "ToolCallNameDelta",
+    "item_from_wire",
+    "new_internal_call_id",
+]
+
+
+def new_internal_call_id() -> str:
+    """A fresh 21-character URL-safe id that correlates a call's deltas, call and result."""
+    return secrets.token_urlsafe(16)[:21]
+
+
+@runtime_checkable
+class ProviderResponse(Protocol):
+    """A provider's final object for one model call (usage and the like)."""
+
+    def token_usage(self) -> Usage | None:
+        """The usage of this call, or `None` when the provider reported none."""
+        ...
+
+
+# --- tool-call deltas: externally tagged {"Name": ..} | {"Delta": ..} ----------------------------
+
+
+class ToolCallNameDelta(Frozen):
+    """The tool's name arrived."""
+
+    name: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap(cls, data: Any) -> Any:
+        return {"name": data["Name"]} if isinstance(data, dict) and "Name" in data else data
+
+    @model_serializer(mode="plain")
+    def _wrap(self) -> dict[str, Any]:
+        return {"Name": self.name}
+
+
+class ToolCallArgsDelta(Frozen):
+    """A chunk of the arguments' JSON text arrived."""
+
+    delta: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap(cls, data: Any) -> Any:
+        return {"delta": data["Delta"]} if isinstance(data, dict) and "Delta" in data else data
+
+    @model_serializer(mode="plain")
+    def _wrap(self) -> dict[str, Any]:
+        return {"Delta": self.delta}
+
+
+ToolCallDeltaContent = ToolCallNameDelta | ToolCallArgsDelta
+
+
+# --- provider -> core -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RawText:
+    """A chunk of assistant text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawToolCall:
+    """A complete tool call."""
+
+    id: str
+    name: str
+    arguments: Any = field(default_factory=dict[str, Any])
+    internal_call_id: str = field(default_factory=new_internal_call_id)
+    call_id: str | None = None
+    signature: str | None = None
+    additional_params: Any = None
+
+    def to_tool_call(self) -> ToolCall:
+        """The message-level tool call."""
+        return ToolCall(
+            id=self.id,
+            call_id=self.call_id,
+            function=ToolFunction(name=self.name, arguments=self.arguments),
+            signature=self.signature,
+            additional_params=self.additional_params,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawToolCallDelta:
+    """Part of a tool call that is still streaming."""
+
+    id: str
+    internal_call_id: str
+    content: ToolCallDeltaContent
+
+
+@dataclass(frozen=True, slots=True)
+class RawReasoning:
+    """One complete reasoning part."""
+
+    id: str | None
+    content: ReasoningContent
+
+
+@dataclass(frozen=True, slots=True)
+class RawReasoningDelta:
+    """A chunk of reasoning text."""
+
+    id: str | None
+    reasoning: str
+
+
+@dataclass(frozen=True, slots=True)
+class RawFinal:
+    """The provider's final object (usage...)."""
+
+    response: ProviderResponse
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessageId:
+    """The provider's id for the assistant message (OpenAI Responses `msg_..`)."""
+
+    id: str
+
+
+RawStreamingChoice = (
+    RawText | RawToolCall | RawToolCallDelta | RawReasoning | RawReasoningDelta | RawFinal | RawMessageId
+)
+
+
+# --- core -> caller ---------------------------------------------------------------------------
+
+
+class StreamedText(Frozen):
+    """A chunk of assistant text."""
+
+    text: str
+
+
+class StreamedToolCall(Frozen):
+    """A complete tool call, yielded as soon as it arrives (before it runs)."""
+
+    tool_call: ToolCall
+    internal_call_id: str
+
+
+class StreamedToolCallDelta(Frozen):
+    """Part of a tool call still streaming (name, then argument chunks)."""
+
+    id: str
+    internal_call_id: str
+    content: ToolCallDeltaContent
+
+
+class StreamedReasoningDelta(Frozen):
+    """A chunk of reasoning text; a later `Reasoning` block is its finished form."""
+
+    id: str | None
+    reasoning: str
+
+
+class StreamedFinal(Frozen):
+    """The provider's final object for a turn that produced text; JSON is its own fields."""
+
+    response: Any
+
+    def token_usage(self) -> Usage | None:
+        """The usage the provider reported for this call."""
+        usage = getattr(self.response, "token_usage", None)
+        return usage() if callable(usage) else None
+
+
+StreamedAssistantContent = (
+    StreamedText
+    | StreamedToolCall
+    | StreamedToolCallDelta
+    | Reasoning
+    | StreamedReasoningDelta
+    | StreamedFinal
+)
+
+
+class StreamedToolResult(Frozen):
+    """The result of a tool call, keyed by the call's `internal_call_id`."""
+
+    tool_result: ToolResult
+    internal_call_id: str
+
+
+def _dump_final(response: Any) -> dict[str, Any]:
+    if isinstance(response, BaseModel):
+        return response.model_dump(mode="json")
+    if isinstance(response, dict):
+        return dict(response)  # pyright: ignore[reportUnknownArgumentType]
+    return {}
+
+
+def _load_assistant_content(data: dict[str, Any]) -> StreamedAssistantContent:
+    """rig's untagged order: text, tool call, tool-call delta, reasoning, reasoning delta, final."""
+    if "text" in data:
+        return StreamedText(text=data["text"])
+    if "tool_call" in data and "internal_call_id" in data:
+        return StreamedToolCall.model_validate(data)
+    if "id" in data and "internal_call_id" in data and isinstance(data.get("content"), dict):
+        return StreamedToolCallDelta.model_validate(data)
+    if isinstance(data.get("content"), list):
+        return Reasoning.model_validate(data)
+    if "reasoning" in data:
+        return StreamedReasoningDelta.model_validate(data)
+    return StreamedFinal(response=data)
+
+
+class StreamAssistantItem(Frozen):
+    """Something the model produced: text, reasoning, a tool call (or its delta), a turn's final."""
+
+    content: StreamedAssistantContent
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unflatten(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("type") == "streamAssistantItem":  # pyright: ignore[reportUnknownMemberType]
+            body = {k: v for k, v in data.items() if k != "type"}  # pyright: ignore[reportUnknownVariableType]
+            return {"content": _load_assistant_content(body)}  # pyright: ignore[reportUnknownArgumentType]
+        return data
+
+    @model_serializer(mode="plain")
+    def _flatten(self) -> dict[str, Any]:
+        content = self.content
+        body = (
+            _dump_final(content.response)
+            if isinstance(content, StreamedFinal)
+            else content.model_dump(mode="json")
+        )
+        return {"type": "streamAssistantItem", **body}
+
+
+class StreamUserItem(Frozen):
+    """A tool result, sent back to the model on the next turn."""
+
+    content: StreamedToolResult
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unflatten(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("type") == "streamUserItem":  # pyright: ignore[reportUnknownMemberType]
+            body = {k: v for k, v in data.items() if k != "type"}  # pyright: ignore[reportUnknownVariableType]
+            return {"content": body}
+        return data
+
+    @model_serializer(mode="plain")
+    def _flatten(self) -> dict[str, Any]:
+        return {"type": "streamUserItem", **self.content.model_dump(mode="json")}
+
+
+class FinalResponse(Frozen):
+    """The end of a successful run: the final turn's text, the summed usage, the new messages.
+
+    `history` holds only the messages of this run (prompt first), and only when the run was given a
+    history (`with_history`, `stream_chat`); append it to your own list to continue the chat.
+    """
+
+    response: str
+    aggregated_usage: Usage = Field(default_factory=Usage, alias="aggregatedUsage")
+    history: list[AnyMessage] | None = None
+
+    model_config = Frozen.model_config | {"populate_by_name": True}
+
+    @property
+    def usage(self) -> Usage:
+        """Same as `aggregated_usage`."""
+        return self.aggregated_usage
+
+    @property
+    def text(self) -> str:
+        """Same as `response`."""
+        return self.response
+
+    @staticmethod
+    def empty() -> FinalResponse:
+        """`("", Usage(), None)`."""
+        return FinalResponse(response="")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_tag(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("type") == "finalResponse":  # pyright: ignore[reportUnknownMemberType]
+            return {k: v for k, v in data.items() if k != "type"}  # pyright: ignore[reportUnknownVariableType]
+        return data
+
+    @model_serializer(mode="plain")
+    def _wire(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": "finalResponse",
+            "response": self.response,
+            "aggregatedUsage": self.aggregated_usage.model_dump(mode="json"),
+        }
+        if self.history is not None:
+            out["history"] = [m.model_dump(mode="json") for m in self.history]
+        return out
+
+
+MultiTurnStreamItem = StreamAssistantItem | StreamUserItem | FinalResponse
+
+_ITEM_CLASSES: dict[str, type[Frozen]] = {
+    "streamAssistantItem": StreamAssistantItem,
+    "streamUserItem": StreamUserItem,
+    "finalResponse": FinalResponse,
+}
+
+
+def item_from_wire(data: dict[str, Any]) -> MultiTurnStreamItem:
+    """Parse rig's JSON form of a stream item (a dict)."""
+    tag = data.get("type")
+    cls = _ITEM_CLASSES.get(tag) if isinstance(tag, str) else None
+    if cls is None:
+        raise ValueError(f"not a stream item: 'type' must be one of {list(_ITEM_CLASSES)}, got {data!r}")
+    item = cls.model_validate(data)
+    assert isinstance(item, StreamAssistantItem | StreamUserItem | FinalResponse)
+    return item

@@ -1,0 +1,28 @@
+"""Public test doubles: drive an agent offline, in your tests and in notebooks.
+
+```python
+from rig_nb.testing import ScriptedModel, final, tool_call
+```
+"""
+
+from ._scripted import (
+    Delay,
+    ScriptedModel,
+    ScriptedResponse,
+    Step,
+    UnconsumedModelSteps,
+    UnexpectedModelCall,
+    final,
+    tool_call,
+)
+
+__all__ = [
+    "Delay",
+    "ScriptedModel",
+    "ScriptedResponse",
+    "Step",
+    "UnconsumedModelSteps",
+    "UnexpectedModelCall",
+    "final",
+    "tool_call",
+]
