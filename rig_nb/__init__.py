@@ -16,7 +16,8 @@ answer = await Agent(model, tools=[add]).stream_prompt("2 + 3?").multi_turn(1)
 `import rig_nb` imports neither IPython, ipywidgets nor httpx.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
 
 from .core import (
     Agent,
@@ -65,6 +66,7 @@ from .core import (
     Url,
     Usage,
     UserMessage,
+    Video,
     history_from_json,
     history_to_json,
     item_from_wire,
@@ -91,11 +93,12 @@ from .errors import (
 )
 
 try:
-    __version__ = version("rig_nb")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = _version("rig_nb")
+except _PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
+    "__version__",
     "Agent",
     "AnyMessage",
     "AssistantMessage",
@@ -143,8 +146,8 @@ __all__ = [
     "StreamUserItem",
     "SystemMessage",
     "Text",
-    "tool",
     "Tool",
+    "tool",
     "ToolCall",
     "ToolCallArgsDelta",
     "ToolCallHookAction",
@@ -163,5 +166,5 @@ __all__ = [
     "Usage",
     "UserError",
     "UserMessage",
-    "__version__",
+    "Video",
 ]

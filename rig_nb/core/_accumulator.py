@@ -57,10 +57,10 @@ class _ReasoningPart:
 class StreamingCompletionResponse:
     """Wraps a provider's raw iterator for one turn.
 
-    Iterating yields `StreamedAssistantContent`; once exhausted, `choice` holds the turn's content in
-    arrival order (`[Text("")]` when nothing came), `response` the first provider final object and
-    `message_id` the provider's message id. `cancel()` ends the stream at the next poll (the turn is
-    still aggregated); `pause()` / `resume()` hold it.
+    Iterating yields `StreamedAssistantContent`; once exhausted, `choice` holds the turn's content
+    in arrival order (`[Text("")]` when nothing came), `response` the first provider final object
+    and `message_id` the provider's message id. `cancel()` ends the stream at the next poll (the
+    turn is still aggregated); `pause()` / `resume()` hold it.
     """
 
     def __init__(self, inner: AsyncIterator[RawStreamingChoice]) -> None:

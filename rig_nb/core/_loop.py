@@ -6,7 +6,8 @@ Deviations from rig's seed, each covered by a test:
   end, so a human deciding for minutes never leaves a provider connection idle; `ToolCall` items
   are still yielded the moment they arrive;
 * `ToolCallDelta` items are yielded to the caller (rig #1789);
-* a final turn with reasoning is not stored twice (rig #1849; `compat_seed_history=True` restores it);
+* a final turn with reasoning is not stored twice (rig #1849; `compat_seed_history=True`
+  restores the seed's duplicate);
 * a provider error whose text contains "aborted" ends the turn quietly but keeps its text;
 * provider errors carry the history, the partly streamed turn included.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
@@ -134,7 +135,7 @@ class RunLoop:
     def _cancelled(self, reason: str) -> PromptCancelled:
         return PromptCancelled(self.committed_history(), reason)
 
-    async def items(self) -> AsyncIterator[MultiTurnStreamItem]:
+    async def items(self) -> AsyncGenerator[MultiTurnStreamItem, None]:
         """Run the loop, yielding each item; errors are raised (and end the run)."""
         hook = self.request.hook
         max_turns = self.request.effective_max_turns
@@ -175,7 +176,9 @@ class RunLoop:
                 self.tracer.finish(self.usage)
                 logger.info("Agent multi-turn stream finished")
                 history = list(self.new_messages) if self.request.chat_history is not None else None
-                yield FinalResponse(response=turn_text, aggregated_usage=self.usage, history=history)
+                yield FinalResponse(
+                    response=turn_text, aggregated_usage=self.usage, history=history
+                )
                 return
 
     async def _take(
@@ -283,7 +286,9 @@ class RunLoop:
         tool_result = ToolResult(
             id=call.id, call_id=call.call_id, content=ToolResult.from_tool_output(result)
         )
-        return StreamUserItem(content=StreamedToolResult(tool_result=tool_result, internal_call_id=iid))
+        return StreamUserItem(
+            content=StreamedToolResult(tool_result=tool_result, internal_call_id=iid)
+        )
 
     async def _build_request(
         self, prompt: AnyMessage, snapshot: list[AnyMessage]
@@ -298,7 +303,9 @@ class RunLoop:
             try:
                 found = await asyncio.gather(*searches)
             except Exception as exc:
-                raise self._with_history(RequestError(f"dynamic context search failed: {exc}")) from exc
+                raise self._with_history(
+                    RequestError(f"dynamic context search failed: {exc}")
+                ) from exc
             for hits in found:
                 for _score, doc_id, doc in hits:
                     text = json.dumps(doc, indent=2, ensure_ascii=False)
@@ -307,7 +314,9 @@ class RunLoop:
             tools = agent.tools.definitions(rag or "")
         except Exception as exc:
             error = ToolServerError.definitions(exc)
-            raise self._with_history(RequestError(f"Failed to get tool definitions: {error}")) from exc
+            raise self._with_history(
+                RequestError(f"Failed to get tool definitions: {error}")
+            ) from exc
         system: list[AnyMessage] = [Message.system(agent.preamble)] if agent.preamble else []
         return CompletionRequest(
             chat_history=[*system, *snapshot, prompt],

@@ -4,7 +4,8 @@ rig's serde uses three tagging styles that pydantic does not express by itself:
 
 * fields omitted when `None` on some types but serialized as `null` on others (`Wire`);
 * *internally tagged* lists, where the same class carries a `"type"` key in one container and
-  none in another (a user `Text` is `{"type":"text","text":..}`, an assistant `Text` is `{"text":..}`):
+  none in another (a user `Text` is `{"type":"text","text":..}`, an assistant `Text` is
+  `{"text":..}`):
   `dump_tagged` / `load_tagged` are called by the container;
 * *adjacently tagged* values (`{"type": tag, "content": ...}`), handled by the classes themselves.
 """
@@ -12,11 +13,16 @@ rig's serde uses three tagging styles that pydantic does not express by itself:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
-__all__ = ["Frozen", "Wire", "dump_tagged", "load_tagged"]
+__all__ = ["Frozen", "Wire", "as_object", "dump_tagged", "load_tagged"]
+
+
+def as_object(value: object) -> dict[str, Any] | None:
+    """`value` as a JSON object (a dict), or `None` when it is something else."""
+    return cast(dict[str, Any], value) if isinstance(value, dict) else None
 
 
 class Frozen(BaseModel):
@@ -32,12 +38,13 @@ class Wire(Frozen):
 
     @model_serializer(mode="wrap")
     def _drop_none(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
-        if isinstance(data, dict):
+        data: Any = handler(self)
+        obj = as_object(data)
+        if obj is not None:
             for key in self.omit_if_none:
-                if data.get(key, 0) is None:
-                    del data[key]  # pyright: ignore[reportUnknownMemberType]
-        return data  # pyright: ignore[reportUnknownVariableType]
+                if key in obj and obj[key] is None:
+                    del obj[key]
+        return data
 
 
 def dump_tagged(
@@ -55,15 +62,15 @@ def load_tagged(raw: Any, classes: Mapping[str, type[BaseModel]], what: str) -> 
     if not isinstance(raw, list):
         return raw
     items: list[Any] = []
-    for item in raw:  # pyright: ignore[reportUnknownVariableType]
-        if isinstance(item, dict) and "type" in item:
-            tag: Any = item["type"]
+    for item in cast(list[Any], raw):
+        obj = as_object(item)
+        if obj is not None and "type" in obj:
+            tag: Any = obj["type"]
             cls = classes.get(tag) if isinstance(tag, str) else None
             if cls is None:
                 expected = ", ".join(repr(t) for t in classes)
                 raise ValueError(f"unknown {what} type {tag!r}; expected one of {expected}")
-            body = {k: v for k, v in item.items() if k != "type"}  # pyright: ignore[reportUnknownVariableType]
-            items.append(cls.model_validate(body))
+            items.append(cls.model_validate({k: v for k, v in obj.items() if k != "type"}))
         else:
             items.append(item)
     return items

@@ -105,21 +105,21 @@ class Agent:
         if default_max_turns is not None and default_max_turns < 0:
             raise UserError(f"default_max_turns must be >= 0, got {default_max_turns}")
         self.model = model
-        self.name = name
-        self.preamble = preamble
+        self.name: str | None = name
+        self.preamble: str | None = preamble
         self.static_context = [
             doc if isinstance(doc, Document) else Document(id=f"static_doc_{i}", text=doc)
             for i, doc in enumerate(context)
         ]
         self.dynamic_context = list(dynamic_context)
         self.tools = tools if isinstance(tools, ToolSet) else ToolSet(tools)
-        self.temperature = temperature
-        self.max_tokens = max_tokens
-        self.additional_params = additional_params
-        self.tool_choice = tool_choice
-        self.default_max_turns = default_max_turns
-        self.hook = hook
-        self.output_schema = output_schema
+        self.temperature: float | None = temperature
+        self.max_tokens: int | None = max_tokens
+        self.additional_params: dict[str, Any] | None = additional_params
+        self.tool_choice: ToolChoice | None = tool_choice
+        self.default_max_turns: int | None = default_max_turns
+        self.hook: PromptHook | None = hook
+        self.output_schema: dict[str, Any] | None = output_schema
 
     @property
     def label(self) -> str:
@@ -139,5 +139,5 @@ class Agent:
     def stream_chat(
         self, prompt: str | Message, history: Iterable[AnyMessage]
     ) -> StreamingPromptRequest:
-        """A streaming run of `prompt` after `history`; `FinalResponse.history` holds the new messages."""
+        """A streaming run of `prompt` after `history`; the final `history` has the new messages."""
         return self.stream_prompt(prompt).with_history(history)

@@ -7,9 +7,10 @@ rig_nb can be read by rig and the other way round.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, cast
 
 from pydantic import (
+    BaseModel,
     ConfigDict,
     Discriminator,
     Field,
@@ -20,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from ._wire import Frozen, Wire, dump_tagged, load_tagged
+from ._wire import Frozen, Wire, as_object, dump_tagged, load_tagged
 
 __all__ = [
     "Audio",
@@ -44,10 +45,11 @@ __all__ = [
     "ToolResultContent",
     "Unknown",
     "Url",
+    "Video",
 ]
 
 
-# --- where media data lives: adjacently tagged {"type": ..., "value": ...} -------------------------
+# --- where media data lives: adjacently tagged {"type": ..., "value": ...} -------------------
 
 
 class Url(Frozen):
@@ -127,7 +129,9 @@ class Audio(Wire):
     omit_if_none: ClassVar[tuple[str, ...]] = ("media_type",)
 
     data: DocumentSourceKind
-    media_type: Literal["wav", "mp3", "aiff", "aac", "ogg", "flac", "m4a", "pcm16", "pcm24"] | None = None
+    media_type: (
+        Literal["wav", "mp3", "aiff", "aac", "ogg", "flac", "m4a", "pcm16", "pcm24"] | None
+    ) = None
 
 
 class Video(Wire):
@@ -148,7 +152,9 @@ class DocumentContent(Wire):
 
     data: DocumentSourceKind
     media_type: (
-        Literal["pdf", "txt", "rtf", "html", "css", "markdown", "csv", "xml", "javascript", "python"]
+        Literal[
+            "pdf", "txt", "rtf", "html", "css", "markdown", "csv", "xml", "javascript", "python"
+        ]
         | None
     ) = None
 
@@ -177,8 +183,8 @@ class ToolCall(Frozen):
 
 
 ToolResultContent = Text | Image
-_TOOL_RESULT_TAGS: dict[type[Frozen], str] = {Text: "text", Image: "image"}
-_TOOL_RESULT_CLASSES: dict[str, type[Frozen]] = {"text": Text, "image": Image}
+_TOOL_RESULT_TAGS: dict[type[BaseModel], str] = {Text: "text", Image: "image"}
+_TOOL_RESULT_CLASSES: dict[str, type[BaseModel]] = {"text": Text, "image": Image}
 
 
 class ToolResult(Wire):
@@ -206,15 +212,15 @@ class ToolResult(Wire):
             value: Any = json.loads(output)
         except ValueError:
             return [Text(text=output)]
-        if isinstance(value, dict):
-            obj: dict[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
+        obj = as_object(value)
+        if obj is not None:
             if "response" in obj or "parts" in obj:
                 items: list[ToolResultContent] = []
                 if "response" in obj:
                     items.append(Text(text=_compact_json(obj["response"])))
                 parts: Any = obj.get("parts")
                 if isinstance(parts, list):
-                    for part in parts:  # pyright: ignore[reportUnknownVariableType]
+                    for part in cast(list[Any], parts):
                         image = _image_part(part)
                         if image is not None:
                             items.append(image)
@@ -231,10 +237,11 @@ def _compact_json(value: Any) -> str:
 
 
 def _image_part(part: Any) -> Image | None:
-    if not isinstance(part, dict) or part.get("type") != "image":  # pyright: ignore[reportUnknownMemberType]
+    obj = as_object(part)
+    if obj is None or obj.get("type") != "image":
         return None
-    data: Any = part.get("data")  # pyright: ignore[reportUnknownMemberType]
-    mime: Any = part.get("mimeType")  # pyright: ignore[reportUnknownMemberType]
+    data: Any = obj.get("data")
+    mime: Any = obj.get("mimeType")
     if not isinstance(data, str) or not isinstance(mime, str):
         return None
     source = Url(value=data) if data.startswith(("http://", "https://")) else Base64(value=data)
@@ -249,41 +256,42 @@ class _Adjacent(Frozen):
 
     tag: ClassVar[str]
 
-    def payload(self) -> Any:
+    def _payload(self) -> Any:
         raise NotImplementedError
 
     @classmethod
-    def from_payload(cls, content: Any) -> dict[str, Any]:
+    def _from_payload(cls, content: Any) -> dict[str, Any]:
         raise NotImplementedError
 
     @model_validator(mode="before")
     @classmethod
     def _unwrap(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "content" in data and data.get("type") == cls.tag:  # pyright: ignore[reportUnknownMemberType]
-            return cls.from_payload(data["content"])
+        obj = as_object(data)
+        if obj is not None and "content" in obj and obj.get("type") == cls.tag:
+            return cls._from_payload(obj["content"])
         return data
 
     @model_serializer(mode="plain")
     def _wrap(self) -> dict[str, Any]:
-        return {"type": self.tag, "content": self.payload()}
+        return {"type": self.tag, "content": self._payload()}
 
 
 class ReasoningText(_Adjacent):
-    """Visible reasoning text, with the provider's signature when it gave one (Anthropic, Gemini)."""
+    """Visible reasoning text, with the provider's signature if it gave one (Anthropic, Gemini)."""
 
     tag: ClassVar[str] = "text"
     text: str
     signature: str | None = None
 
-    def payload(self) -> Any:
+    def _payload(self) -> Any:
         body: dict[str, Any] = {"text": self.text}
         if self.signature is not None:
             body["signature"] = self.signature
         return body
 
     @classmethod
-    def from_payload(cls, content: Any) -> dict[str, Any]:
-        return content if isinstance(content, dict) else {"text": content}  # pyright: ignore[reportUnknownVariableType]
+    def _from_payload(cls, content: Any) -> dict[str, Any]:
+        return as_object(content) or {"text": content}
 
 
 class ReasoningEncrypted(_Adjacent):
@@ -292,11 +300,11 @@ class ReasoningEncrypted(_Adjacent):
     tag: ClassVar[str] = "encrypted"
     data: str
 
-    def payload(self) -> Any:
+    def _payload(self) -> Any:
         return self.data
 
     @classmethod
-    def from_payload(cls, content: Any) -> dict[str, Any]:
+    def _from_payload(cls, content: Any) -> dict[str, Any]:
         return {"data": content}
 
 
@@ -306,12 +314,12 @@ class ReasoningRedacted(_Adjacent):
     tag: ClassVar[str] = "redacted"
     data: str
 
-    def payload(self) -> Any:
+    def _payload(self) -> Any:
         return {"data": self.data}
 
     @classmethod
-    def from_payload(cls, content: Any) -> dict[str, Any]:
-        return content if isinstance(content, dict) else {"data": content}  # pyright: ignore[reportUnknownVariableType]
+    def _from_payload(cls, content: Any) -> dict[str, Any]:
+        return as_object(content) or {"data": content}
 
 
 class ReasoningSummary(_Adjacent):
@@ -320,17 +328,18 @@ class ReasoningSummary(_Adjacent):
     tag: ClassVar[str] = "summary"
     text: str
 
-    def payload(self) -> Any:
+    def _payload(self) -> Any:
         return self.text
 
     @classmethod
-    def from_payload(cls, content: Any) -> dict[str, Any]:
+    def _from_payload(cls, content: Any) -> dict[str, Any]:
         return {"text": content}
 
 
 def _reasoning_tag(value: Any) -> str | None:
-    if isinstance(value, dict):
-        tag: Any = value.get("type")  # pyright: ignore[reportUnknownMemberType]
+    obj = as_object(value)
+    if obj is not None:
+        tag: Any = obj.get("type")
         return tag if isinstance(tag, str) else None
     return value.tag if isinstance(value, _Adjacent) else None
 

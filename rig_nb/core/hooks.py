@@ -78,7 +78,7 @@ class PromptHook:
         return None
 
     async def on_text_delta(self, text_delta: str, aggregated_text: str) -> HookAction | None:
-        """For each text chunk, before it is yielded; `aggregated_text` is the turn's text so far."""
+        """For each text chunk, before it is yielded; `aggregated_text` is the text so far."""
         return None
 
     async def on_tool_call_delta(
@@ -88,7 +88,7 @@ class PromptHook:
         tool_name: str | None,
         tool_call_delta: str,
     ) -> HookAction | None:
-        """For each streamed piece of a tool call: its name (`tool_name` set), then argument text."""
+        """For each streamed piece of a tool call: its name (`tool_name` set), then arguments."""
         return None
 
     async def on_tool_call(

@@ -11,9 +11,10 @@ assert history_from_json(history_to_json(history)) == history
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, cast
 
 from pydantic import (
+    BaseModel,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -24,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import to_json
 
-from ._wire import Frozen, dump_tagged, load_tagged
+from ._wire import Frozen, as_object, dump_tagged, load_tagged
 from .content import (
     Audio,
     DocumentContent,
@@ -78,7 +79,7 @@ class Usage(Frozen):
 
 
 UserContent = Text | ToolResult | Image | Audio | Video | DocumentContent
-_USER_TAGS: dict[type[Frozen], str] = {
+_USER_TAGS: dict[type[BaseModel], str] = {
     Text: "text",
     ToolResult: "toolresult",
     Image: "image",
@@ -86,24 +87,27 @@ _USER_TAGS: dict[type[Frozen], str] = {
     Video: "video",
     DocumentContent: "document",
 }
-_USER_CLASSES: dict[str, type[Frozen]] = {tag: cls for cls, tag in _USER_TAGS.items()}
+_USER_CLASSES: dict[str, type[BaseModel]] = {tag: cls for cls, tag in _USER_TAGS.items()}
 
 AssistantContent = Text | ToolCall | Reasoning | Image
 
 
 def _assistant_part(item: Any) -> Any:
-    """rig's AssistantContent is untagged: recognise a dict by its keys, in rig's order."""
-    if not isinstance(item, dict):
+    """Rig's AssistantContent is untagged: recognise a dict by its keys, in rig's order."""
+    obj = as_object(item)
+    if obj is None:
         return item
-    if "text" in item:
-        return Text.model_validate({"text": item["text"]})
-    if "function" in item and "id" in item:
-        return ToolCall.model_validate(item)
-    if isinstance(item.get("content"), list):  # pyright: ignore[reportUnknownMemberType]
-        return Reasoning.model_validate(item)
-    if "data" in item:
-        return Image.model_validate(item)
-    raise ValueError(f"not an assistant content item (text, tool call, reasoning or image): {item!r}")
+    if "text" in obj:
+        return Text.model_validate({"text": obj["text"]})
+    if "function" in obj and "id" in obj:
+        return ToolCall.model_validate(obj)
+    if isinstance(obj.get("content"), list):
+        return Reasoning.model_validate(obj)
+    if "data" in obj:
+        return Image.model_validate(obj)
+    raise ValueError(
+        f"not an assistant content item (text, tool call, reasoning or image): {item!r}"
+    )
 
 
 class Message(Frozen):
@@ -150,7 +154,7 @@ class Message(Frozen):
         raise TypeError(f"expected a str or a Message, got {type(value).__name__}")
 
     def to_wire(self) -> dict[str, Any]:
-        """rig's JSON form, as a dict."""
+        """Rig's JSON form, as a dict."""
         return self.model_dump(mode="json")
 
 
@@ -188,7 +192,7 @@ class AssistantMessage(Message):
     @classmethod
     def _load_content(cls, raw: Any) -> Any:
         if isinstance(raw, list):
-            return [_assistant_part(item) for item in raw]  # pyright: ignore[reportUnknownVariableType]
+            return [_assistant_part(item) for item in cast(list[Any], raw)]
         return raw
 
     def text(self) -> str:
@@ -223,16 +227,15 @@ def rag_text(message: Message) -> str | None:
 
 
 class ToolChoiceSpecific(Frozen):
-    """Force the model to call one of these functions. JSON: `{"specific": {"function_names": [...]}}`."""
+    """Force a call of one of these functions. JSON: `{"specific": {"function_names": [...]}}`."""
 
     function_names: list[str]
 
     @model_validator(mode="before")
     @classmethod
     def _unwrap(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "specific" in data:
-            return data["specific"]
-        return data
+        obj = as_object(data)
+        return obj["specific"] if obj is not None and "specific" in obj else data
 
     @model_serializer(mode="plain")
     def _wrap(self) -> dict[str, Any]:
@@ -254,9 +257,10 @@ class Document(Frozen):
     @model_validator(mode="before")
     @classmethod
     def _gather_props(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "additional_props" not in data:
-            props = {k: v for k, v in data.items() if k not in ("id", "text")}  # pyright: ignore[reportUnknownVariableType]
-            return {"id": data.get("id"), "text": data.get("text"), "additional_props": props}  # pyright: ignore[reportUnknownMemberType]
+        obj = as_object(data)
+        if obj is not None and "additional_props" not in obj:
+            props = {k: v for k, v in obj.items() if k not in ("id", "text")}
+            return {"id": obj.get("id"), "text": obj.get("text"), "additional_props": props}
         return data
 
     @model_serializer(mode="plain")

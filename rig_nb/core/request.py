@@ -64,7 +64,7 @@ class StreamingPromptRequest:
 
     @property
     def effective_max_turns(self) -> int:
-        """The turn budget in force: the loop makes at most `effective_max_turns + 2` model calls."""
+        """The turn budget in force: at most `effective_max_turns + 2` model calls."""
         if self.max_turns is not None:
             return self.max_turns
         return self.agent.default_max_turns or 0
@@ -151,7 +151,9 @@ class PromptStream:
             if self._cancel_reason is not None and task is not None and task.uncancel() == 0:
                 raise self._fail(PromptCancelled(self.history, self._cancel_reason)) from None
             self._closed = True
-            self.cancelled = PromptCancelled(self.history, "the task running the agent was cancelled")
+            self.cancelled = PromptCancelled(
+                self.history, "the task running the agent was cancelled"
+            )
             raise
         except RigError as exc:
             raise self._fail(exc) from exc
@@ -163,10 +165,10 @@ class PromptStream:
 
     def _fail(self, exc: RigError) -> StreamingError:
         self._closed = True
-        if isinstance(exc, PromptCancelled):
-            self.cancelled = exc
-        self.error = StreamingError.wrap(exc)
-        return self.error
+        self.error = error = StreamingError.wrap(exc)
+        if isinstance(error, PromptCancelled):
+            self.cancelled = error
+        return error
 
     def cancel(self, reason: str = "cancelled") -> None:
         """Stop the run: the step in progress (or the next) raises `PromptCancelled(reason)`.

@@ -23,7 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field, model_serializer, model_validator
 
-from ._wire import Frozen
+from ._wire import Frozen, as_object
 from .content import Reasoning, ReasoningContent, ToolCall, ToolFunction, ToolResult
 from .messages import AnyMessage, Usage
 
@@ -81,7 +81,8 @@ class ToolCallNameDelta(Frozen):
     @model_validator(mode="before")
     @classmethod
     def _unwrap(cls, data: Any) -> Any:
-        return {"name": data["Name"]} if isinstance(data, dict) and "Name" in data else data
+        obj = as_object(data)
+        return {"name": obj["Name"]} if obj is not None and "Name" in obj else data
 
     @model_serializer(mode="plain")
     def _wrap(self) -> dict[str, Any]:
@@ -96,7 +97,8 @@ class ToolCallArgsDelta(Frozen):
     @model_validator(mode="before")
     @classmethod
     def _unwrap(cls, data: Any) -> Any:
-        return {"delta": data["Delta"]} if isinstance(data, dict) and "Delta" in data else data
+        obj = as_object(data)
+        return {"delta": obj["Delta"]} if obj is not None and "Delta" in obj else data
 
     @model_serializer(mode="plain")
     def _wrap(self) -> dict[str, Any]:
@@ -179,7 +181,13 @@ class RawMessageId:
 
 
 RawStreamingChoice = (
-    RawText | RawToolCall | RawToolCallDelta | RawReasoning | RawReasoningDelta | RawFinal | RawMessageId
+    RawText
+    | RawToolCall
+    | RawToolCallDelta
+    | RawReasoning
+    | RawReasoningDelta
+    | RawFinal
+    | RawMessageId
 )
 
 
@@ -221,8 +229,9 @@ class StreamedFinal(Frozen):
 
     def token_usage(self) -> Usage | None:
         """The usage the provider reported for this call."""
-        usage = getattr(self.response, "token_usage", None)
-        return usage() if callable(usage) else None
+        if isinstance(self.response, ProviderResponse):
+            return self.response.token_usage()
+        return None
 
 
 StreamedAssistantContent = (
@@ -245,13 +254,11 @@ class StreamedToolResult(Frozen):
 def _dump_final(response: Any) -> dict[str, Any]:
     if isinstance(response, BaseModel):
         return response.model_dump(mode="json")
-    if isinstance(response, dict):
-        return dict(response)  # pyright: ignore[reportUnknownArgumentType]
-    return {}
+    return dict(as_object(response) or {})
 
 
 def _load_assistant_content(data: dict[str, Any]) -> StreamedAssistantContent:
-    """rig's untagged order: text, tool call, tool-call delta, reasoning, reasoning delta, final."""
+    """Rig's untagged order: text, tool call, tool-call delta, reasoning, reasoning delta, final."""
     if "text" in data:
         return StreamedText(text=data["text"])
     if "tool_call" in data and "internal_call_id" in data:
@@ -273,9 +280,10 @@ class StreamAssistantItem(Frozen):
     @model_validator(mode="before")
     @classmethod
     def _unflatten(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("type") == "streamAssistantItem":  # pyright: ignore[reportUnknownMemberType]
-            body = {k: v for k, v in data.items() if k != "type"}  # pyright: ignore[reportUnknownVariableType]
-            return {"content": _load_assistant_content(body)}  # pyright: ignore[reportUnknownArgumentType]
+        obj = as_object(data)
+        if obj is not None and obj.get("type") == "streamAssistantItem":
+            body = {k: v for k, v in obj.items() if k != "type"}
+            return {"content": _load_assistant_content(body)}
         return data
 
     @model_serializer(mode="plain")
@@ -297,9 +305,9 @@ class StreamUserItem(Frozen):
     @model_validator(mode="before")
     @classmethod
     def _unflatten(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("type") == "streamUserItem":  # pyright: ignore[reportUnknownMemberType]
-            body = {k: v for k, v in data.items() if k != "type"}  # pyright: ignore[reportUnknownVariableType]
-            return {"content": body}
+        obj = as_object(data)
+        if obj is not None and obj.get("type") == "streamUserItem":
+            return {"content": {k: v for k, v in obj.items() if k != "type"}}
         return data
 
     @model_serializer(mode="plain")
@@ -315,10 +323,9 @@ class FinalResponse(Frozen):
     """
 
     response: str
-    aggregated_usage: Usage = Field(default_factory=Usage, alias="aggregatedUsage")
+    aggregated_usage: Usage = Field(default_factory=Usage)
+    """JSON key `aggregatedUsage`."""
     history: list[AnyMessage] | None = None
-
-    model_config = Frozen.model_config | {"populate_by_name": True}
 
     @property
     def usage(self) -> Usage:
@@ -338,9 +345,11 @@ class FinalResponse(Frozen):
     @model_validator(mode="before")
     @classmethod
     def _drop_tag(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("type") == "finalResponse":  # pyright: ignore[reportUnknownMemberType]
-            return {k: v for k, v in data.items() if k != "type"}  # pyright: ignore[reportUnknownVariableType]
-        return data
+        obj = as_object(data)
+        if obj is None:
+            return data
+        renamed = {"aggregatedUsage": "aggregated_usage"}
+        return {renamed.get(k, k): v for k, v in obj.items() if k != "type"}
 
     @model_serializer(mode="plain")
     def _wire(self) -> dict[str, Any]:
@@ -368,7 +377,9 @@ def item_from_wire(data: dict[str, Any]) -> MultiTurnStreamItem:
     tag = data.get("type")
     cls = _ITEM_CLASSES.get(tag) if isinstance(tag, str) else None
     if cls is None:
-        raise ValueError(f"not a stream item: 'type' must be one of {list(_ITEM_CLASSES)}, got {data!r}")
+        raise ValueError(
+            f"not a stream item: 'type' must be one of {list(_ITEM_CLASSES)}, got {data!r}"
+        )
     item = cls.model_validate(data)
     assert isinstance(item, StreamAssistantItem | StreamUserItem | FinalResponse)
     return item

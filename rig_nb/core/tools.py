@@ -5,7 +5,7 @@
 def get_weather(city: str, unit: Literal["C", "F"] = "C") -> dict[str, object]:
     \"\"\"Current weather for a city.
 
-    Args:
+Args:
         city: The city's name, e.g. "Paris".
         unit: Temperature unit.
     \"\"\"
@@ -14,7 +14,8 @@ def get_weather(city: str, unit: Literal["C", "F"] = "C") -> dict[str, object]:
 
 The JSON schema comes from the type hints (pydantic) and the docstring (Google `Args:` or Sphinx
 `:param x:`). Arguments are validated before the call; a mismatch is reported back to the model as
-`JsonError: ...` so it can correct itself. Sync functions run in a worker thread, off the event loop.
+`JsonError: ...` so it can correct itself. Sync functions run in a worker thread, off the event
+loop.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any, get_type_hints, overload
 
 import pydantic
 from pydantic import BaseModel, Field
-from pydantic_core import to_json
+from pydantic_core import PydanticSerializationError, to_json
 
 from ..errors import ToolError, ToolNotFoundError, ToolServerError, ToolSetError, UserError
 
@@ -87,6 +88,7 @@ class FunctionTool(Tool):
         self._schema = _clean_schema(self._args_model.model_json_schema())
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the function itself."""
         return self.fn(*args, **kwargs)
 
     def __repr__(self) -> str:
@@ -114,7 +116,9 @@ class FunctionTool(Tool):
         try:
             raw: Any = json.loads(args) if args.strip() else {}
         except ValueError as exc:
-            raise ToolError(f"arguments of {self.name} are not valid JSON: {exc}", kind="json") from exc
+            raise ToolError(
+                f"arguments of {self.name} are not valid JSON: {exc}", kind="json"
+            ) from exc
         if not isinstance(raw, dict):
             raise ToolError(
                 f"arguments of {self.name} must be a JSON object, got {args[:200]}", kind="json"
@@ -200,14 +204,14 @@ class ToolSet:
 
 
 def serialize_output(value: Any) -> str:
-    """A tool's return value as the text sent to the model: strings as they are, else compact JSON."""
+    """A tool's return value as the text the model gets: a string as it is, else compact JSON."""
     if isinstance(value, str):
         return value
     if isinstance(value, BaseModel):
         return value.model_dump_json()
     try:
         return to_json(value).decode()
-    except (TypeError, ValueError, pydantic.PydanticSerializationError):
+    except (TypeError, ValueError, PydanticSerializationError):
         return str(value)
 
 
@@ -230,7 +234,9 @@ def _arguments_model(
     try:
         return pydantic.create_model(f"{name}_arguments", **fields)
     except (pydantic.PydanticSchemaGenerationError, TypeError) as exc:
-        raise UserError(f"tool {name!r} has a parameter type pydantic cannot describe: {exc}") from exc
+        raise UserError(
+            f"tool {name!r} has a parameter type pydantic cannot describe: {exc}"
+        ) from exc
 
 
 _SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
@@ -270,14 +276,14 @@ def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
             section, current = match.group(1), None
             continue
         if match := _SPHINX_PARAM.match(stripped):
-            current = match.group(1)
-            args[current] = match.group(2)
+            current = str(match.group(1))
+            args[current] = str(match.group(2))
             section = "sphinx"
             continue
         if section in ("Args", "Arguments", "Parameters"):
             if (match := _GOOGLE_ARG.match(stripped)) and not line.startswith(" " * 8):
-                current = match.group(1)
-                args[current] = match.group(2)
+                current = str(match.group(1))
+                args[current] = str(match.group(2))
             elif current and stripped:
                 args[current] = f"{args[current]} {stripped}".strip()
         elif section is None:

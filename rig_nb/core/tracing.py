@@ -1,4 +1,4 @@
-"""OpenTelemetry GenAI spans for the agent loop (spec 5); a no-op when `opentelemetry-api` is absent.
+"""OpenTelemetry GenAI spans for the agent loop (spec 5); a no-op without `opentelemetry-api`.
 
 Spans: `invoke_agent` for the run (or the caller's current span, reused), `chat_streaming` per
 model call and `execute_tool` per tool call, both children of the agent span.
@@ -11,7 +11,7 @@ tasks (rig #1108, spec T08).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -57,7 +57,7 @@ class AgentTracer:
         return attributes
 
     @contextmanager
-    def run(self) -> Iterator[None]:
+    def run(self) -> Generator[None, None, None]:
         """The run's span: the caller's current span if there is one, else a new `invoke_agent`."""
         if self._tracer is None or trace is None:
             yield
@@ -109,7 +109,7 @@ class AgentTracer:
         )
 
     @contextmanager
-    def in_turn(self) -> Iterator[None]:
+    def in_turn(self) -> Generator[None, None, None]:
         """Make the model call's span current around one provider read (no `yield` inside)."""
         if self._chat_span is None or otel_context is None or trace is None:
             yield
@@ -134,8 +134,8 @@ class AgentTracer:
         self._end_chat()
 
     @contextmanager
-    def tool(self, call: ToolCall, args: str) -> Iterator[Callable[[str], None]]:
-        """An `execute_tool` span, current while the tool runs; call the yielded recorder with the result."""
+    def tool(self, call: ToolCall, args: str) -> Generator[Callable[[str], None], None, None]:
+        """An `execute_tool` span, current while the tool runs; yields the result recorder."""
         if self._tracer is None or trace is None or otel_context is None:
             yield lambda result: None
             return

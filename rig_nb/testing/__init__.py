@@ -18,11 +18,11 @@ from ._scripted import (
 
 __all__ = [
     "Delay",
+    "final",
     "ScriptedModel",
     "ScriptedResponse",
     "Step",
+    "tool_call",
     "UnconsumedModelSteps",
     "UnexpectedModelCall",
-    "final",
-    "tool_call",
 ]

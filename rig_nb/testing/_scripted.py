@@ -7,20 +7,20 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..core._wire import Frozen
 from ..core.agent import CompletionRequest
 from ..core.messages import Usage, rag_text
 from ..core.streaming import RawFinal, RawStreamingChoice, RawText, RawToolCall
-from ..core._wire import Frozen
 
 __all__ = [
     "Delay",
+    "final",
     "ScriptedModel",
     "ScriptedResponse",
     "Step",
+    "tool_call",
     "UnconsumedModelSteps",
     "UnexpectedModelCall",
-    "final",
-    "tool_call",
 ]
 
 
