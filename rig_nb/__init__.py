@@ -72,6 +72,7 @@ from .core import (
     item_from_wire,
     tool,
 )
+from .core.agent import set_model_resolver as _set_model_resolver
 from .errors import (
     CompletionError,
     HttpError,
@@ -79,7 +80,10 @@ from .errors import (
     MaxTurnsError,
     PromptCancelled,
     PromptError,
+    ProviderConnectionError,
     ProviderError,
+    ProviderHTTPError,
+    ProviderTimeoutError,
     RequestError,
     ResponseError,
     RigError,
@@ -91,6 +95,16 @@ from .errors import (
     UrlError,
     UserError,
 )
+
+
+def model(spec: str, **kwargs: object) -> CompletionModel:
+    """A provider model from `"vendor:model"` (`rig_nb.providers.model`; imports httpx then)."""
+    from .providers import model as _model
+
+    return _model(spec, **kwargs)
+
+
+_set_model_resolver(model)
 
 try:
     __version__ = _version("rig_nb")
@@ -120,12 +134,16 @@ __all__ = [
     "JsonError",
     "MaxTurnsError",
     "Message",
+    "model",
     "MultiTurnStreamItem",
     "PromptCancelled",
     "PromptError",
     "PromptHook",
     "PromptStream",
+    "ProviderConnectionError",
     "ProviderError",
+    "ProviderHTTPError",
+    "ProviderTimeoutError",
     "Reasoning",
     "ReasoningEncrypted",
     "ReasoningRedacted",

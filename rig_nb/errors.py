@@ -5,6 +5,9 @@ RigError
 ├── UserError                misuse: bad configuration, bad arguments, a missing API key
 ├── CompletionError          the model call failed           "<Kind>: message"
 │   ├── HttpError            "HttpError: ..."
+│   │   ├── ProviderHTTPError        an HTTP error status: status_code, request_id, body
+│   │   ├── ProviderConnectionError  the server could not be reached
+│   │   └── ProviderTimeoutError     connect or read timeout (a stalled stream)
 │   ├── JsonError            "JsonError: ..."
 │   ├── UrlError             "UrlError: ..."
 │   ├── RequestError         "RequestError: ..."
@@ -40,7 +43,10 @@ __all__ = [
     "MaxTurnsError",
     "PromptCancelled",
     "PromptError",
+    "ProviderConnectionError",
     "ProviderError",
+    "ProviderHTTPError",
+    "ProviderTimeoutError",
     "RequestError",
     "ResponseError",
     "RigError",
@@ -80,6 +86,46 @@ class HttpError(CompletionError):
     """The HTTP exchange failed."""
 
     kind: ClassVar[str] = "HttpError"
+
+
+class ProviderHTTPError(HttpError):
+    """The provider answered with an HTTP error status.
+
+    `status_code`, the provider's own `provider_message`, its `request_id` and the raw `body` are
+    kept; headers are lowercased. API keys never appear in any of them.
+    """
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        status_code: int,
+        provider_message: str,
+        request_id: str | None = None,
+        body: str = "",
+        headers: dict[str, str] | None = None,
+        hint: str = "",
+    ) -> None:
+        text = f"{provider} returned HTTP {status_code}: {provider_message}"
+        if request_id:
+            text += f" (request id {request_id})"
+        if hint:
+            text += f". {hint}"
+        super().__init__(text)
+        self.provider = provider
+        self.status_code = status_code
+        self.provider_message = provider_message
+        self.request_id = request_id
+        self.body = body
+        self.headers = headers or {}
+
+
+class ProviderConnectionError(HttpError):
+    """The provider's server could not be reached."""
+
+
+class ProviderTimeoutError(HttpError):
+    """Connecting, or waiting for the next bytes of a stream, took longer than the timeout."""
 
 
 class JsonError(CompletionError):

@@ -68,6 +68,24 @@ class CompletionModel(Protocol):
         ...
 
 
+_resolver: Callable[[str], CompletionModel] | None = None
+
+
+def set_model_resolver(resolver: Callable[[str], CompletionModel]) -> None:
+    """How `Agent("vendor:model")` finds its model (rig_nb registers the providers' factory)."""
+    global _resolver
+    _resolver = resolver
+
+
+def resolve_model(model: CompletionModel | str) -> CompletionModel:
+    """A model object, from itself or from a `"vendor:model"` string."""
+    if not isinstance(model, str):
+        return model
+    if _resolver is None:
+        raise UserError(f"cannot resolve model {model!r}: no providers are registered")
+    return _resolver(model)
+
+
 @runtime_checkable
 class VectorIndex(Protocol):
     """A searchable store of documents for dynamic context (RAG)."""
@@ -82,7 +100,7 @@ class Agent:
 
     def __init__(
         self,
-        model: CompletionModel,
+        model: CompletionModel | str,
         *,
         name: str | None = None,
         preamble: str | None = None,
@@ -97,6 +115,7 @@ class Agent:
         hook: PromptHook | None = None,
         output_schema: dict[str, Any] | None = None,
     ) -> None:
+        model = resolve_model(model)
         if not callable(getattr(model, "stream", None)):
             raise UserError(
                 f"Agent needs a model with a stream(request) method, got {type(model).__name__}; "
@@ -104,7 +123,7 @@ class Agent:
             )
         if default_max_turns is not None and default_max_turns < 0:
             raise UserError(f"default_max_turns must be >= 0, got {default_max_turns}")
-        self.model = model
+        self.model: CompletionModel = model
         self.name: str | None = name
         self.preamble: str | None = preamble
         self.static_context = [

@@ -1,0 +1,35 @@
+"""A sans-IO decoder of newline-delimited JSON (Ollama's stream format)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from ..errors import ResponseError
+
+__all__ = ["aiter_ndjson", "decode_ndjson_line"]
+
+
+def decode_ndjson_line(line: str, provider: str) -> dict[str, Any] | None:
+    """One JSON object per line; blank lines are skipped, anything else is a `ResponseError`."""
+    text = line.strip()
+    if not text:
+        return None
+    try:
+        value: Any = json.loads(text)
+    except ValueError as exc:
+        raise ResponseError(
+            f"{provider} sent a line that is not JSON ({exc}): {text[:200]!r}"
+        ) from exc
+    if not isinstance(value, dict):
+        raise ResponseError(f"{provider} sent a JSON line that is not an object: {text[:200]!r}")
+    return value
+
+
+async def aiter_ndjson(lines: AsyncIterator[str], provider: str) -> AsyncIterator[dict[str, Any]]:
+    """The JSON objects of a stream of lines (lines are whole: httpx joins split network chunks)."""
+    async for line in lines:
+        value = decode_ndjson_line(line, provider)
+        if value is not None:
+            yield value

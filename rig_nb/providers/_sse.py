@@ -1,0 +1,76 @@
+"""A sans-IO decoder of server-sent events (the WHATWG `text/event-stream` format).
+
+Feed it lines (without their line ending); it returns an event at each blank line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+__all__ = ["SSEDecoder", "ServerSentEvent", "aiter_sse"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSentEvent:
+    """One event: its type (`message` unless named), its data lines joined by newlines, its id."""
+
+    event: str = "message"
+    data: str = ""
+    id: str | None = None
+    retry: int | None = None
+
+
+class SSEDecoder:
+    """Line in, event out, per the specification: `data:` lines accumulate, a blank line ends."""
+
+    def __init__(self) -> None:
+        self._event = ""
+        self._data: list[str] = []
+        self._id: str | None = None
+        self._retry: int | None = None
+
+    def decode(self, line: str) -> ServerSentEvent | None:
+        """Take one line; return the event it completes, if any."""
+        if not line:
+            if not self._data:  # nothing to dispatch (the spec's empty data buffer)
+                self._event = ""
+                return None
+            event = ServerSentEvent(
+                event=self._event or "message",
+                data="\n".join(self._data),
+                id=self._id,
+                retry=self._retry,
+            )
+            self._event, self._data, self._retry = "", [], None
+            return event
+        if line.startswith(":"):
+            return None  # a comment (keep-alive)
+        field, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if field == "data":
+            self._data.append(value)
+        elif field == "event":
+            self._event = value
+        elif field == "id" and "\0" not in value:
+            self._id = value
+        elif field == "retry" and value.isdigit():
+            self._retry = int(value)
+        return None
+
+    def has_pending(self) -> bool:
+        """Whether an event was begun and not ended by a blank line (a cut-off stream)."""
+        return bool(self._data or self._event)
+
+
+async def aiter_sse(lines: AsyncIterator[str]) -> AsyncIterator[ServerSentEvent]:
+    """The events of a stream of lines; an unterminated last event is still delivered."""
+    decoder = SSEDecoder()
+    async for line in lines:
+        event = decoder.decode(line.rstrip("\r"))
+        if event is not None:
+            yield event
+    if decoder.has_pending():
+        event = decoder.decode("")
+        if event is not None:
+            yield event

@@ -1,0 +1,269 @@
+"""Google Gemini: `GeminiModel("gemini-2.5-flash")`, key `GEMINI_API_KEY` or `GOOGLE_API_KEY`."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+from ..core.agent import CompletionRequest
+from ..core.content import (
+    DocumentContent,
+    Image,
+    Reasoning,
+    ReasoningText,
+    Text,
+    ToolCall,
+    ToolResult,
+)
+from ..core.messages import AnyMessage, AssistantMessage, SystemMessage, ToolChoiceSpecific, Usage
+from ..core.streaming import (
+    RawFinal,
+    RawReasoning,
+    RawReasoningDelta,
+    RawStreamingChoice,
+    RawText,
+    RawToolCall,
+)
+from ..errors import ProviderError
+from ._base import (
+    HttpModel,
+    UniqueToolIds,
+    arguments_object,
+    document_text,
+    image_mime,
+    json_object,
+    merge_params,
+    result_images,
+    result_text,
+    source_base64,
+    source_url,
+    tool_names,
+)
+from ._http import HttpSettings
+from ._sse import aiter_sse
+
+__all__ = ["GeminiModel", "GeminiResponse"]
+
+
+class GeminiResponse(BaseModel):
+    """The final object of a Gemini stream: `{"usage_metadata": {...}}` (Gemini's own keys)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    usage_metadata: dict[str, Any] = {}
+
+    def token_usage(self) -> Usage | None:
+        """Output counts the answer and the thoughts (both are billed as output)."""
+        u = self.usage_metadata
+        output = (u.get("candidatesTokenCount") or 0) + (u.get("thoughtsTokenCount") or 0)
+        return Usage(
+            input_tokens=u.get("promptTokenCount") or 0,
+            output_tokens=output,
+            total_tokens=u.get("totalTokenCount") or 0,
+            cached_input_tokens=u.get("cachedContentTokenCount") or 0,
+        )
+
+
+class GeminiModel(HttpModel):
+    """Streams `POST {base_url}/models/{model}:streamGenerateContent?alt=sse`."""
+
+    provider_name: ClassVar[str] = "gemini"
+    default_base_url: ClassVar[str] = "https://generativelanguage.googleapis.com/v1beta"
+    key_env: ClassVar[str | None] = "GEMINI_API_KEY"
+    base_url_env: ClassVar[str | None] = "GEMINI_BASE_URL"
+
+    def __init__(
+        self,
+        model_name: str,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        settings: HttpSettings | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        key = api_key or os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY")
+        super().__init__(
+            model_name, api_key=key, base_url=base_url, settings=settings, http_client=http_client
+        )
+
+    def _example(self) -> str:
+        return "gemini-2.5-flash"
+
+    def auth_headers(self, key: str) -> dict[str, str]:
+        """`x-goog-api-key` (the key stays out of the URL, so out of logs)."""
+        return {"x-goog-api-key": key}
+
+    def path(self, request: CompletionRequest) -> str:
+        """`/models/{model}:streamGenerateContent`."""
+        return f"/models/{self.model_name}:streamGenerateContent"
+
+    def query(self) -> dict[str, str] | None:
+        """`alt=sse`."""
+        return {"alt": "sse"}
+
+    def build_body(self, request: CompletionRequest) -> dict[str, Any]:
+        """Contents, system instruction, function declarations (JSON Schema), generation config."""
+        names = tool_names(request.chat_history)
+        system: list[dict[str, Any]] = []
+        contents: list[dict[str, Any]] = []
+        documents = request.normalized_documents()
+        for message in ([documents] if documents else []) + list(request.chat_history):
+            if isinstance(message, SystemMessage):
+                system.append({"text": message.content})
+                continue
+            role, parts = _convert(message, names)
+            if contents and contents[-1]["role"] == role:
+                contents[-1]["parts"] += parts
+            elif parts:
+                contents.append({"role": role, "parts": parts})
+        body: dict[str, Any] = {"contents": contents}
+        if system:
+            body["systemInstruction"] = {"parts": system}
+        if request.tools:
+            body["tools"] = [
+                {
+                    "functionDeclarations": [
+                        {
+                            "name": t.name,
+                            "description": t.description,
+                            "parametersJsonSchema": t.parameters,
+                        }
+                        for t in request.tools
+                    ]
+                }
+            ]
+        if request.tool_choice is not None:
+            body["toolConfig"] = {"functionCallingConfig": _calling_config(request.tool_choice)}
+        config: dict[str, Any] = {}
+        if request.temperature is not None:
+            config["temperature"] = request.temperature
+        if request.max_tokens is not None:
+            config["maxOutputTokens"] = request.max_tokens
+        if request.output_schema is not None:
+            config["responseMimeType"] = "application/json"
+            config["responseJsonSchema"] = request.output_schema
+        if config:
+            body["generationConfig"] = config
+        return merge_params(body, request.additional_params)
+
+    async def parse(self, lines: AsyncIterator[str]) -> AsyncIterator[RawStreamingChoice]:
+        """Chunks to raw choices (spec 4.4); unique call ids; the finish chunk's usage is kept."""
+        ids = UniqueToolIds()
+        usage: dict[str, Any] = {}
+        finished = False
+        async for event in aiter_sse(lines):
+            if not event.data.strip():
+                continue
+            chunk = json_object(event.data, self.provider_name)
+            if isinstance(chunk.get("error"), dict):
+                error: dict[str, Any] = chunk["error"]
+                raise ProviderError(
+                    f"gemini stream error: {error.get('status')}: {error.get('message')}"
+                )
+            if isinstance(chunk.get("usageMetadata"), dict):
+                usage = chunk["usageMetadata"]
+            candidates: list[Any] = chunk.get("candidates") or []
+            candidate: dict[str, Any] = candidates[0] if candidates else {}
+            for part in (candidate.get("content") or {}).get("parts") or []:
+                raw = _part(part, ids)
+                if raw is not None:
+                    yield raw
+            if candidate.get("finishReason"):
+                finished = True
+                break
+        if not finished:
+            raise ProviderError("the gemini stream ended before a finishReason")
+        yield RawFinal(GeminiResponse(usage_metadata=usage))
+
+
+def _part(part: dict[str, Any], ids: UniqueToolIds) -> RawStreamingChoice | None:
+    signature = part.get("thoughtSignature")
+    if isinstance(part.get("functionCall"), dict):
+        call: dict[str, Any] = part["functionCall"]
+        name = call.get("name") or ""
+        return RawToolCall(
+            id=call.get("id") or ids.next(name),
+            name=name,
+            arguments=call.get("args") or {},
+            signature=signature,
+        )
+    text = part.get("text")
+    if not isinstance(text, str) or not text:
+        return None
+    if part.get("thought"):
+        if signature:
+            return RawReasoning(None, ReasoningText(text=text, signature=signature))
+        return RawReasoningDelta(None, text)
+    return RawText(text)
+
+
+def _calling_config(choice: Any) -> dict[str, Any]:
+    if isinstance(choice, ToolChoiceSpecific):
+        return {"mode": "ANY", "allowedFunctionNames": list(choice.function_names)}
+    return {"mode": {"required": "ANY", "none": "NONE"}.get(choice, "AUTO")}
+
+
+def _media(image: Image | DocumentContent, mime: str) -> dict[str, Any]:
+    data = source_base64(image.data)
+    if data is not None:
+        return {"inlineData": {"mimeType": mime, "data": data}}
+    return {"fileData": {"mimeType": mime, "fileUri": source_url(image.data) or ""}}
+
+
+def _convert(message: AnyMessage, names: dict[str, str]) -> tuple[str, list[dict[str, Any]]]:
+    parts: list[dict[str, Any]] = []
+    if isinstance(message, AssistantMessage):
+        for item in message.content:
+            if isinstance(item, Text):
+                parts.append({"text": item.text})
+            elif isinstance(item, Reasoning):
+                thought: dict[str, Any] = {"thought": True, "text": item.display_text()}
+                if item.first_signature():
+                    thought["thoughtSignature"] = item.first_signature()
+                parts.append(thought)
+            elif isinstance(item, ToolCall):
+                call: dict[str, Any] = {
+                    "functionCall": {
+                        "name": item.function.name,
+                        "args": arguments_object(item.function.arguments),
+                    }
+                }
+                if item.signature:
+                    call["thoughtSignature"] = item.signature
+                parts.append(call)
+            else:
+                parts.append(_media(item, image_mime(item)))
+        return "model", parts
+    assert not isinstance(message, SystemMessage)
+    for item in message.content:
+        if isinstance(item, Text):
+            parts.append({"text": item.text})
+        elif isinstance(item, Image):
+            parts.append(_media(item, image_mime(item)))
+        elif isinstance(item, ToolResult):
+            parts.append({"functionResponse": _function_response(item, names)})
+        elif isinstance(item, DocumentContent):
+            text = document_text(item.data)
+            parts.append({"text": text} if text is not None else _media(item, "application/pdf"))
+    return "user", parts
+
+
+def _function_response(result: ToolResult, names: dict[str, str]) -> dict[str, Any]:
+    text = result_text(result)
+    try:
+        value: Any = json.loads(text)
+    except ValueError:
+        value = text
+    response: dict[str, Any] = {
+        "name": names.get(result.id, result.id),
+        "response": {"result": value},
+    }
+    images = result_images(result)
+    if images:
+        response["parts"] = [_media(image, image_mime(image)) for image in images]
+    return response

@@ -1,0 +1,318 @@
+"""OpenAI Responses API: `OpenAIResponsesModel("o4-mini")`, key from `OPENAI_API_KEY`.
+
+Reasoning round-trips: with `additional_params={"reasoning": {...}}` the encrypted reasoning is
+requested (`include`) and sent back on the next turn with its id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from ..core.agent import CompletionRequest
+from ..core.content import (
+    Base64,
+    DocumentContent,
+    Image,
+    Reasoning,
+    ReasoningEncrypted,
+    ReasoningRedacted,
+    ReasoningSummary,
+    ReasoningText,
+    Text,
+    ToolCall,
+    ToolResult,
+)
+from ..core.messages import AnyMessage, AssistantMessage, SystemMessage, ToolChoiceSpecific, Usage
+from ..core.streaming import (
+    RawFinal,
+    RawMessageId,
+    RawReasoning,
+    RawReasoningDelta,
+    RawStreamingChoice,
+    RawText,
+    RawToolCall,
+    RawToolCallDelta,
+    ToolCallArgsDelta,
+    ToolCallNameDelta,
+    new_internal_call_id,
+)
+from ..errors import ProviderError, RequestError
+from ._base import (
+    HttpModel,
+    arguments_json,
+    document_text,
+    image_url,
+    json_object,
+    merge_params,
+    result_text,
+)
+from ._sse import aiter_sse
+
+__all__ = ["OpenAIResponsesModel", "OpenAIResponsesResponse", "OpenAIResponsesUsage"]
+
+
+class OpenAIResponsesUsage(BaseModel):
+    """Usage as the Responses API reports it."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    input_tokens_details: dict[str, Any] | None = None
+
+
+class OpenAIResponsesResponse(BaseModel):
+    """The final object of a Responses stream: `{"usage": {...}}`."""
+
+    usage: OpenAIResponsesUsage = OpenAIResponsesUsage()
+
+    def token_usage(self) -> Usage | None:
+        """Input, output, total and cached input tokens."""
+        u = self.usage
+        cached = (u.input_tokens_details or {}).get("cached_tokens") or 0
+        return Usage(
+            input_tokens=u.input_tokens,
+            output_tokens=u.output_tokens,
+            total_tokens=u.total_tokens,
+            cached_input_tokens=cached if isinstance(cached, int) else 0,
+        )
+
+
+class OpenAIResponsesModel(HttpModel):
+    """Streams `POST {base_url}/responses`."""
+
+    provider_name: ClassVar[str] = "openai"
+    default_base_url: ClassVar[str] = "https://api.openai.com/v1"
+    key_env: ClassVar[str | None] = "OPENAI_API_KEY"
+    base_url_env: ClassVar[str | None] = "OPENAI_BASE_URL"
+
+    def _example(self) -> str:
+        return "o4-mini"
+
+    def path(self, request: CompletionRequest) -> str:
+        """`/responses`."""
+        return "/responses"
+
+    def build_body(self, request: CompletionRequest) -> dict[str, Any]:
+        """Input items (reasoning before the rest of each assistant turn), tools, settings."""
+        items: list[dict[str, Any]] = []
+        documents = request.normalized_documents()
+        for message in ([documents] if documents else []) + list(request.chat_history):
+            items += _convert(message)
+        body: dict[str, Any] = {"model": self.model_name, "input": items, "stream": True}
+        if request.tools:
+            body["tools"] = [
+                {
+                    "type": "function",
+                    "name": t.name,
+                    "description": t.description,
+                    "parameters": t.parameters,
+                }
+                for t in request.tools
+            ]
+        if request.tool_choice is not None:
+            choice = request.tool_choice
+            if isinstance(choice, ToolChoiceSpecific):
+                body["tool_choice"] = {"type": "function", "name": choice.function_names[0]}
+            else:
+                body["tool_choice"] = choice
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        if request.max_tokens is not None:
+            body["max_output_tokens"] = request.max_tokens
+        if request.output_schema is not None:
+            schema = {"type": "json_schema", "name": "output", "schema": request.output_schema}
+            body["text"] = {"format": schema}
+        body = merge_params(body, request.additional_params)
+        if (request.additional_params or {}).get("reasoning") is not None:
+            include: list[str] = list(body.get("include") or [])
+            if "reasoning.encrypted_content" not in include:
+                include.append("reasoning.encrypted_content")
+            body["include"] = include
+        return body
+
+    async def parse(self, lines: AsyncIterator[str]) -> AsyncIterator[RawStreamingChoice]:
+        """Responses events to raw choices (spec 4.2); function calls come at the end."""
+        calls: list[RawToolCall] = []
+        ids: dict[str, str] = {}  # item id -> internal call id
+        usage: dict[str, Any] | None = None
+        async for event in aiter_sse(lines):
+            if not event.data.strip():
+                continue
+            data = json_object(event.data, self.provider_name)
+            kind = data.get("type", event.event)
+            if kind == "error":
+                code = data.get("code") or "error"
+                raise ProviderError(f"OpenAI response stream error: {code}: {data.get('message')}")
+            if kind == "response.completed":
+                usage = (data.get("response") or {}).get("usage") or {}
+                break
+            if kind == "response.failed":
+                error = (data.get("response") or {}).get("error") or {}
+                if error:
+                    raise ProviderError(f"{error.get('code')}: {error.get('message')}")
+                raise ProviderError("OpenAI response stream returned a failed response")
+            if kind == "response.incomplete":
+                details = (data.get("response") or {}).get("incomplete_details") or {}
+                raise ProviderError(
+                    f"OpenAI response stream was incomplete: {details.get('reason')}"
+                )
+            for raw in _take(kind, data, ids, calls):
+                yield raw
+        if usage is None:
+            raise ProviderError("the openai response stream ended before response.completed")
+        for call in calls:
+            yield call
+        yield RawFinal(OpenAIResponsesResponse.model_validate({"usage": usage}))
+
+
+def _take(
+    kind: Any, data: dict[str, Any], ids: dict[str, str], calls: list[RawToolCall]
+) -> list[RawStreamingChoice]:
+    if kind in ("response.output_text.delta", "response.refusal.delta"):
+        delta = data.get("delta") or ""
+        return [RawText(delta)] if delta else []
+    if kind == "response.reasoning_summary_text.delta":
+        delta = data.get("delta") or ""
+        return [RawReasoningDelta(None, delta)] if delta else []
+    if kind == "response.function_call_arguments.delta":
+        item_id = data.get("item_id") or ""
+        iid = ids.setdefault(item_id, new_internal_call_id())
+        delta = data.get("delta") or ""
+        if not delta:
+            return []
+        return [
+            RawToolCallDelta(
+                id=item_id, internal_call_id=iid, content=ToolCallArgsDelta(delta=delta)
+            )
+        ]
+    item: dict[str, Any] = data.get("item") or {}
+    if kind == "response.output_item.added" and item.get("type") == "function_call":
+        item_id = item.get("id") or ""
+        iid = ids.setdefault(item_id, new_internal_call_id())
+        name = ToolCallNameDelta(name=item.get("name") or "")
+        return [RawToolCallDelta(id=item_id, internal_call_id=iid, content=name)]
+    if kind != "response.output_item.done":
+        return []
+    if item.get("type") == "function_call":
+        item_id = item.get("id") or ""
+        text = item.get("arguments") or ""
+        try:
+            arguments = json.loads(text) if text.strip() else {}
+        except ValueError:
+            arguments = text
+        calls.append(
+            RawToolCall(
+                id=item_id,
+                name=item.get("name") or "",
+                arguments=arguments,
+                call_id=item.get("call_id"),
+                internal_call_id=ids.setdefault(item_id, new_internal_call_id()),
+            )
+        )
+        return []
+    if item.get("type") == "reasoning":
+        rid = item.get("id")
+        out: list[RawStreamingChoice] = [
+            RawReasoning(rid, ReasoningSummary(text=s.get("text", "")))
+            for s in item.get("summary") or []
+        ]
+        if item.get("encrypted_content"):
+            out.append(RawReasoning(rid, ReasoningEncrypted(data=item["encrypted_content"])))
+        return out
+    if item.get("type") == "message" and item.get("id"):
+        return [RawMessageId(item["id"])]
+    return []
+
+
+def _convert(message: AnyMessage) -> list[dict[str, Any]]:
+    if isinstance(message, SystemMessage):
+        return [{"role": "system", "content": message.content}]
+    if isinstance(message, AssistantMessage):
+        return _assistant(message)
+    out: list[dict[str, Any]] = []
+    parts: list[dict[str, Any]] = []
+    for item in message.content:
+        if isinstance(item, ToolResult):
+            if not item.call_id:
+                raise RequestError(
+                    f"the Responses API needs the call_id of tool result {item.id}; this history "
+                    "was made with another provider"
+                )
+            out.append(
+                {
+                    "type": "function_call_output",
+                    "call_id": item.call_id,
+                    "output": result_text(item),
+                }
+            )
+        elif isinstance(item, Text):
+            parts.append({"type": "input_text", "text": item.text})
+        elif isinstance(item, Image):
+            parts.append(
+                {
+                    "type": "input_image",
+                    "image_url": image_url(item),
+                    "detail": item.detail or "auto",
+                }
+            )
+        elif isinstance(item, DocumentContent):
+            text = document_text(item.data)
+            if text is not None:
+                parts.append({"type": "input_text", "text": text})
+            elif isinstance(item.data, Base64):
+                data = f"data:application/pdf;base64,{item.data.value}"
+                parts.append({"type": "input_file", "filename": "document.pdf", "file_data": data})
+    if parts:
+        out.append({"role": "user", "content": parts})
+    return out
+
+
+def _assistant(message: AssistantMessage) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for block in message.content:
+        if isinstance(block, Reasoning):
+            if not block.id:
+                raise RequestError(
+                    "An OpenAI-generated ID is required to send reasoning back to the Responses API"
+                )
+            summary = [
+                {"type": "summary_text", "text": c.text}
+                for c in block.content
+                if isinstance(c, ReasoningText | ReasoningSummary)
+            ]
+            item: dict[str, Any] = {"type": "reasoning", "id": block.id, "summary": summary}
+            encrypted = next(
+                (
+                    c.data
+                    for c in block.content
+                    if isinstance(c, ReasoningEncrypted | ReasoningRedacted)
+                ),
+                None,
+            )
+            if encrypted is not None:
+                item["encrypted_content"] = encrypted
+            out.append(item)
+    text = "".join(c.text for c in message.content if isinstance(c, Text))
+    if text:
+        out.append({"role": "assistant", "content": text})
+    for call in message.content:
+        if isinstance(call, ToolCall):
+            if not call.call_id:
+                raise RequestError(
+                    f"the Responses API needs the call_id of tool call {call.id}; this history was "
+                    "made with another provider"
+                )
+            out.append(
+                {
+                    "type": "function_call",
+                    "id": call.id,
+                    "call_id": call.call_id,
+                    "name": call.function.name,
+                    "arguments": arguments_json(call.function.arguments),
+                }
+            )
+    return out

@@ -1,0 +1,173 @@
+"""OpenAI Responses through the full agent loop (spec 4.2, T60)."""
+
+import pytest
+
+from rig_nb import (
+    Agent,
+    AssistantMessage,
+    Message,
+    ProviderError,
+    Reasoning,
+    ReasoningEncrypted,
+    ReasoningSummary,
+    RequestError,
+    Text,
+    ToolCall,
+    ToolFunction,
+    Usage,
+)
+from rig_nb.core import (
+    CompletionRequest,
+    RawMessageId,
+    RawReasoning,
+    RawToolCall,
+    RawToolCallDelta,
+    ToolCallArgsDelta,
+)
+from rig_nb.providers import OpenAIResponsesModel
+from rig_nb.testing.http import ReplayTransport, Reply
+
+from ..core.helpers import collect, final_of, kinds
+from .conftest import FAST, fixture, get_weather
+
+pytestmark = pytest.mark.anyio
+
+
+def sse(name: str) -> Reply:
+    return Reply.file(fixture("openai_responses", name))
+
+
+def model_for(transport: ReplayTransport) -> OpenAIResponsesModel:
+    return OpenAIResponsesModel(
+        "o4-mini", api_key="sk-test", http_client=transport.client(), settings=FAST
+    )
+
+
+async def test_text_message_id_and_usage() -> None:
+    transport = ReplayTransport(sse("text.sse"))
+    items, error = await collect(Agent(model_for(transport), preamble="P").stream_chat("hi", []))
+    assert error is None
+    assert kinds(items) == ["Text:Hi ", "Text:there.", "Final", "FinalResponse"]
+    answer = final_of(items)
+    assert answer.usage == Usage(
+        input_tokens=20, output_tokens=4, total_tokens=24, cached_input_tokens=5
+    )
+    assert str(transport.requests[0].url) == "https://api.openai.com/v1/responses"
+    assert transport.bodies()[0] == {
+        "model": "o4-mini",
+        "input": [
+            {"role": "system", "content": "P"},
+            {"role": "user", "content": [{"type": "input_text", "text": "hi"}]},
+        ],
+        "stream": True,
+    }
+
+
+async def test_t60_reasoning_blocks_function_call_at_the_end_and_round_trip() -> None:
+    raws = [
+        r
+        async for r in model_for(ReplayTransport(sse("reasoning_tool.sse"))).stream(
+            CompletionRequest(chat_history=[Message.user("x")])
+        )
+    ]
+    reasoning = [r for r in raws if isinstance(r, RawReasoning)]
+    assert reasoning == [
+        RawReasoning("rs_1", ReasoningSummary(text="Need the weather.")),
+        RawReasoning("rs_1", ReasoningSummary(text="Use the tool.")),
+        RawReasoning("rs_1", ReasoningEncrypted(data="gAAAAencrypted==")),
+    ]
+    assert RawMessageId("msg_2") in raws
+    # Argument deltas arrive though the wire has no content_index (rig #1827).
+    args = [
+        r.content.delta
+        for r in raws
+        if isinstance(r, RawToolCallDelta) and isinstance(r.content, ToolCallArgsDelta)
+    ]
+    assert args == ['{"location":', '"Paris"}']
+    call = next(r for r in raws if isinstance(r, RawToolCall))
+    assert raws.index(call) == len(raws) - 2  # emitted at the end, just before the final
+    assert (call.id, call.call_id, call.arguments) == ("fc_1", "call_XYZ", {"location": "Paris"})
+
+    transport = ReplayTransport(sse("reasoning_tool.sse"), sse("text.sse"))
+    agent = Agent(
+        model_for(transport),
+        tools=[get_weather],
+        additional_params={"reasoning": {"effort": "low", "summary": "auto"}},
+    )
+    items, error = await collect(agent.stream_chat("weather?", []).multi_turn(1))
+    assert error is None
+    history = final_of(items).history
+    assert history[1] == AssistantMessage(  # type: ignore[index]
+        id="msg_2",
+        content=[
+            Text(text="Checking."),
+            Reasoning(
+                id="rs_1",
+                content=[
+                    ReasoningSummary(text="Need the weather."),
+                    ReasoningSummary(text="Use the tool."),
+                    ReasoningEncrypted(data="gAAAAencrypted=="),
+                ],
+            ),
+            ToolCall(
+                id="fc_1",
+                call_id="call_XYZ",
+                function=ToolFunction(name="get_weather", arguments={"location": "Paris"}),
+            ),
+        ],
+    )
+    first, second = transport.bodies()
+    assert first["include"] == ["reasoning.encrypted_content"]
+    assert first["tools"][0]["name"] == "get_weather"
+    assert second["input"][1:] == [
+        {
+            "type": "reasoning",
+            "id": "rs_1",
+            "summary": [
+                {"type": "summary_text", "text": "Need the weather."},
+                {"type": "summary_text", "text": "Use the tool."},
+            ],
+            "encrypted_content": "gAAAAencrypted==",
+        },
+        {"role": "assistant", "content": "Checking."},
+        {
+            "type": "function_call",
+            "id": "fc_1",
+            "call_id": "call_XYZ",
+            "name": "get_weather",
+            "arguments": '{"location": "Paris"}',
+        },
+        {
+            "type": "function_call_output",
+            "call_id": "call_XYZ",
+            "output": '{"location":"Paris","temp_c":18}',
+        },
+    ]
+
+
+async def test_t60_incomplete_and_error_events() -> None:
+    _items, error = await collect(
+        Agent(model_for(ReplayTransport(sse("incomplete.sse")))).stream_chat("q", [])
+    )
+    assert isinstance(error, ProviderError)
+    assert (
+        str(error)
+        == "CompletionError: ProviderError: OpenAI response stream was incomplete: max_output_tokens"
+    )
+    assert error.chat_history[-1] == Message.assistant("Long answ")
+    _, error = await collect(
+        Agent(model_for(ReplayTransport(sse("error_midstream.sse")))).stream_chat("q", [])
+    )
+    assert isinstance(error, ProviderError)
+    assert "server_error: The server had an error processing your request." in str(error)
+
+
+async def test_histories_without_call_ids_are_refused_clearly() -> None:
+    history = [
+        Message.user("x"),
+        AssistantMessage(content=[ToolCall(id="toolu_1", function=ToolFunction(name="f"))]),
+        Message.tool_result("toolu_1", "ok"),
+    ]
+    _, error = await collect(Agent(model_for(ReplayTransport())).stream_chat("more", history))
+    assert isinstance(error, RequestError)
+    assert "needs the call_id of tool call toolu_1" in str(error)
