@@ -19,3 +19,14 @@ def test_quickstart_streams_a_tool_round_trip() -> None:
     assert "It is 21 °C and clear in Paris." in out
     assert "total_tokens=136" in out
     assert "[history] 4 messages" in out
+
+
+def test_providers_example_runs_offline() -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / "providers.py")], capture_output=True, text=True, check=True, env=env
+    ).stdout
+    assert "openai (recorded): 'Hello there, Ünïcode ✓.'  [18 tokens]" in out
+    assert "vllm: OpenAIChatModel(model='Qwen/Qwen2.5-7B-Instruct', base_url='http://localhost:8000/v1', api_key=none)" in out
