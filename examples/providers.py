@@ -40,7 +40,9 @@ FAMILIES = {
 # Local servers need no key: Ollama natively, or anything OpenAI-compatible by base URL.
 LOCAL = {
     "ollama": lambda: OllamaModel("qwen2.5"),  # OLLAMA_HOST, default http://localhost:11434
-    "vllm": lambda: OpenAIChatModel("Qwen/Qwen2.5-7B-Instruct", base_url="http://localhost:8000/v1"),
+    "vllm": lambda: OpenAIChatModel(
+        "Qwen/Qwen2.5-7B-Instruct", base_url="http://localhost:8000/v1"
+    ),
     "llama.cpp": lambda: model("llamacpp:default"),
     "lm studio": lambda: model("lmstudio:qwen2.5-7b-instruct"),
 }
@@ -56,7 +58,7 @@ async def offline() -> None:
     """The OpenAI family against a recorded stream: the code path of a real call, no network."""
     from pathlib import Path
 
-    from rig_nb.testing.http import Reply, ReplayTransport
+    from rig_nb.testing.http import ReplayTransport, Reply
 
     fixtures = Path(__file__).parent.parent / "tests" / "providers" / "fixtures" / "openai_chat"
     transport = ReplayTransport(Reply.file(fixtures / "text.sse"))

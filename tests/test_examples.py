@@ -26,7 +26,14 @@ def test_providers_example_runs_offline() -> None:
 
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     out = subprocess.run(
-        [sys.executable, str(EXAMPLES / "providers.py")], capture_output=True, text=True, check=True, env=env
+        [sys.executable, str(EXAMPLES / "providers.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     ).stdout
     assert "openai (recorded): 'Hello there, Ünïcode ✓.'  [18 tokens]" in out
-    assert "vllm: OpenAIChatModel(model='Qwen/Qwen2.5-7B-Instruct', base_url='http://localhost:8000/v1', api_key=none)" in out
+    assert (
+        "vllm: OpenAIChatModel(model='Qwen/Qwen2.5-7B-Instruct', base_url='http://localhost:8000/v1', api_key=none)"
+        in out
+    )

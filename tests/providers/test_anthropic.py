@@ -95,9 +95,16 @@ async def test_t58_thinking_tools_usage_and_the_next_request() -> None:
     agent = Agent(model_for(transport), tools=[get_weather, get_time], max_tokens=1000)
     items, error = await collect(agent.stream_chat("weather?", []).multi_turn(1))
     assert error is None
-    assert kinds(items)[:4] == ["ReasoningDelta", "ReasoningDelta", "Reasoning", "ToolCallDelta"]
+    assert kinds(items)[:5] == [
+        "ReasoningDelta",
+        "ReasoningDelta",
+        "Reasoning",
+        "Text:I'll check both.",
+        "ToolCallDelta",
+    ]
     assert final_of(items).history[1] == AssistantMessage(  # type: ignore[index]
         content=[
+            Text(text="I'll check both."),
             Reasoning(content=[ReasoningText(text="Let me think", signature="abc")]),
             ToolCall(
                 id="toolu_01A",
@@ -114,6 +121,7 @@ async def test_t58_thinking_tools_usage_and_the_next_request() -> None:
         "role": "assistant",
         "content": [
             {"type": "thinking", "thinking": "Let me think", "signature": "abc"},
+            {"type": "text", "text": "I'll check both."},
             {
                 "type": "tool_use",
                 "id": "toolu_01A",

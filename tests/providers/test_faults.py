@@ -246,3 +246,40 @@ def _partial(family: Family) -> Message | None:
         "gemini": Message.assistant("Hello"),
         "ollama": Message.assistant("Hello"),
     }.get(family.name)
+
+
+TOOL_FIXTURES = {
+    "openai_chat": ("tool_call", {"location": "NYC"}),
+    "openai_responses": ("reasoning_tool", {"location": "Paris"}),
+    "anthropic": ("thinking_tool", {"location": "San Francisco"}),
+    "gemini": ("thought_tools", {"location": "Paris"}),
+    "ollama": ("thinking_tools", {"location": "Paris"}),
+}
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=IDS)
+async def test_tool_round_trip_over_loopback(family: Family) -> None:
+    import json
+
+    from rig_nb import StreamAssistantItem, StreamedToolCall
+
+    from .conftest import get_time, get_weather
+
+    name, first_args = TOOL_FIXTURES[family.name]
+    tool_turn = Scripted.body(body(family, name), content_type=family.content_type, size=5)
+    with LoopbackServer(tool_turn, ok(family)) as server:
+        model = family.make(server.url, FAST)
+        items, err = await collect(
+            Agent(model, tools=[get_weather, get_time]).stream_chat("q", []).multi_turn(1)
+        )
+        await model.aclose()
+    assert err is None
+    calls = [
+        i.content.tool_call
+        for i in items
+        if isinstance(i, StreamAssistantItem) and isinstance(i.content, StreamedToolCall)
+    ]
+    assert calls[0].function.arguments == first_args
+    assert final_of(items).response == family.text
+    second_body = json.dumps(server.requests[1][2])
+    assert "temp_c" in second_body  # the tool's result went back

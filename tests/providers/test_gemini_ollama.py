@@ -9,6 +9,7 @@ from rig_nb import (
     ProviderError,
     Reasoning,
     ReasoningText,
+    Text,
     ToolCall,
     ToolFunction,
     Usage,
@@ -85,6 +86,7 @@ async def test_t59_thoughts_signed_calls_unique_ids_and_finish_usage() -> None:
     history = final_of(items).history
     assert history[1] == AssistantMessage(  # type: ignore[index]
         content=[
+            Text(text="Looking up both cities."),
             Reasoning(content=[ReasoningText(text="lookups.", signature="c2lnLTE=")]),
             ToolCall(
                 id="get_weather",
@@ -116,6 +118,7 @@ async def test_t59_thoughts_signed_calls_unique_ids_and_finish_usage() -> None:
     assert second["contents"][1] == {
         "role": "model",
         "parts": [
+            {"text": "Looking up both cities."},
             {"thought": True, "text": "lookups.", "thoughtSignature": "c2lnLTE="},
             {
                 "functionCall": {"name": "get_weather", "args": {"location": "Paris"}},
@@ -184,9 +187,10 @@ async def test_ollama_thinking_tool_calls_with_generated_ids_and_next_request() 
         Agent(ollama(transport), tools=[get_weather]).stream_chat("weather?", []).multi_turn(1)
     )
     assert error is None
-    assert kinds(items)[:4] == [
+    assert kinds(items)[:5] == [
         "ReasoningDelta",
         "ReasoningDelta",
+        "Text:Checking both.",
         "ToolCall:get_weather",
         "ToolCall:get_weather",
     ]
@@ -195,7 +199,7 @@ async def test_ollama_thinking_tool_calls_with_generated_ids_and_next_request() 
     second = transport.bodies()[1]
     assert second["messages"][1] == {
         "role": "assistant",
-        "content": "",
+        "content": "Checking both.",
         "thinking": "I should check both.",
         "tool_calls": [
             {"function": {"name": "get_weather", "arguments": {"location": "Paris"}}},

@@ -83,10 +83,13 @@ async def test_t60_reasoning_blocks_function_call_at_the_end_and_round_trip() ->
         for r in raws
         if isinstance(r, RawToolCallDelta) and isinstance(r.content, ToolCallArgsDelta)
     ]
-    assert args == ['{"location":', '"Paris"}']
-    call = next(r for r in raws if isinstance(r, RawToolCall))
-    assert raws.index(call) == len(raws) - 2  # emitted at the end, just before the final
-    assert (call.id, call.call_id, call.arguments) == ("fc_1", "call_XYZ", {"location": "Paris"})
+    assert args == ['{"location":', '"Paris"}', '{"location":"Rome"}']
+    calls = [r for r in raws if isinstance(r, RawToolCall)]
+    assert raws[-3:-1] == calls  # emitted at the end, just before the final
+    assert [(c.id, c.call_id, c.arguments) for c in calls] == [
+        ("fc_1", "call_XYZ", {"location": "Paris"}),
+        ("fc_2", "call_ABC", {"location": "Rome"}),
+    ]
 
     transport = ReplayTransport(sse("reasoning_tool.sse"), sse("text.sse"))
     agent = Agent(
@@ -114,6 +117,11 @@ async def test_t60_reasoning_blocks_function_call_at_the_end_and_round_trip() ->
                 call_id="call_XYZ",
                 function=ToolFunction(name="get_weather", arguments={"location": "Paris"}),
             ),
+            ToolCall(
+                id="fc_2",
+                call_id="call_ABC",
+                function=ToolFunction(name="get_weather", arguments={"location": "Rome"}),
+            ),
         ],
     )
     first, second = transport.bodies()
@@ -138,9 +146,21 @@ async def test_t60_reasoning_blocks_function_call_at_the_end_and_round_trip() ->
             "arguments": '{"location": "Paris"}',
         },
         {
+            "type": "function_call",
+            "id": "fc_2",
+            "call_id": "call_ABC",
+            "name": "get_weather",
+            "arguments": '{"location": "Rome"}',
+        },
+        {
             "type": "function_call_output",
             "call_id": "call_XYZ",
             "output": '{"location":"Paris","temp_c":18}',
+        },
+        {
+            "type": "function_call_output",
+            "call_id": "call_ABC",
+            "output": '{"location":"Rome","temp_c":18}',
         },
     ]
 
