@@ -70,6 +70,8 @@ from .core import (
     history_from_json,
     history_to_json,
     item_from_wire,
+    load_history,
+    save_history,
     tool,
 )
 from .core.agent import set_model_resolver as _set_model_resolver
@@ -106,6 +108,21 @@ def model(spec: str, **kwargs: object) -> CompletionModel:
 
 _set_model_resolver(model)
 
+
+def load_ipython_extension(shell: object) -> None:
+    """`%load_ext rig_nb`: registers `%%agent` and `%agent` (imports IPython only now)."""
+    from .magics import load_ipython_extension as _load
+
+    _load(shell)
+
+
+def unload_ipython_extension(shell: object) -> None:
+    """`%unload_ext rig_nb`."""
+    from .magics import unload_ipython_extension as _unload
+
+    _unload(shell)
+
+
 try:
     __version__ = _version("rig_nb")
 except _PackageNotFoundError:  # pragma: no cover - running from a source tree
@@ -132,6 +149,8 @@ __all__ = [
     "Image",
     "item_from_wire",
     "JsonError",
+    "load_history",
+    "load_ipython_extension",
     "MaxTurnsError",
     "Message",
     "model",
@@ -152,6 +171,7 @@ __all__ = [
     "RequestError",
     "ResponseError",
     "RigError",
+    "save_history",
     "StreamAssistantItem",
     "StreamedFinal",
     "StreamedReasoningDelta",
@@ -179,6 +199,7 @@ __all__ = [
     "ToolServerError",
     "ToolSet",
     "ToolSetError",
+    "unload_ipython_extension",
     "Url",
     "UrlError",
     "Usage",

@@ -59,7 +59,9 @@ from .messages import (
     UserMessage,
     history_from_json,
     history_to_json,
+    load_history,
     rag_text,
+    save_history,
 )
 from .request import (
     PromptStream,
@@ -120,6 +122,7 @@ __all__ = [
     "Image",
     "ImageMediaType",
     "item_from_wire",
+    "load_history",
     "merge_reasoning_blocks",
     "Message",
     "MultiTurnStreamItem",
@@ -143,6 +146,7 @@ __all__ = [
     "ReasoningRedacted",
     "ReasoningSummary",
     "ReasoningText",
+    "save_history",
     "StreamAssistantItem",
     "StreamedAssistantContent",
     "StreamedFinal",

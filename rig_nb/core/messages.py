@@ -10,7 +10,9 @@ assert history_from_json(history_to_json(history)) == history
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, cast
 
 from pydantic import (
@@ -52,7 +54,9 @@ __all__ = [
     "UserMessage",
     "history_from_json",
     "history_to_json",
+    "load_history",
     "rag_text",
+    "save_history",
 ]
 
 
@@ -217,6 +221,16 @@ def history_to_json(history: Iterable[Message], *, indent: int | None = None) ->
 def history_from_json(data: str | bytes) -> list[AnyMessage]:
     """Parse a JSON array of messages (as written by `history_to_json` or by rig)."""
     return _HISTORY.validate_json(data)
+
+
+def save_history(path: str | os.PathLike[str], history: Iterable[Message]) -> None:
+    """Write a history to a JSON file (rig's format)."""
+    Path(path).write_text(history_to_json(history, indent=2) + "\n", encoding="utf-8")
+
+
+def load_history(path: str | os.PathLike[str]) -> list[AnyMessage]:
+    """Read a history written by `save_history` (or by rig)."""
+    return history_from_json(Path(path).read_bytes())
 
 
 def rag_text(message: Message) -> str | None:

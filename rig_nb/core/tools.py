@@ -24,7 +24,7 @@ import asyncio
 import inspect
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, get_type_hints, overload
 
@@ -184,6 +184,9 @@ class ToolSet:
 
     def __len__(self) -> int:
         return len(self._tools)
+
+    def __iter__(self) -> Iterator[Tool]:
+        return iter(self._tools.values())
 
     def __contains__(self, name: object) -> bool:
         return name in self._tools

@@ -1,0 +1,38 @@
+"""The IPython extension: `%load_ext rig_nb` registers `%%agent` and `%agent`.
+
+To load it in every session, add `c.InteractiveShellApp.extensions = ["rig_nb"]` to an IPython
+profile's `ipython_config.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._runtime import Session, run_cell, session_for
+from .agent_magic import AgentMagics, kernel_can_await, transform_agent_cells
+
+__all__ = [
+    "AgentMagics",
+    "Session",
+    "kernel_can_await",
+    "load_ipython_extension",
+    "run_cell",
+    "session_for",
+    "transform_agent_cells",
+    "unload_ipython_extension",
+]
+
+
+def load_ipython_extension(shell: Any) -> None:
+    """Register the magics; where the kernel can await, make `%%agent` cells awaited cells."""
+    shell.register_magics(AgentMagics(shell))
+    transformers: list[Any] = shell.input_transformers_cleanup
+    if kernel_can_await(shell) and transform_agent_cells not in transformers:
+        transformers.insert(0, transform_agent_cells)
+
+
+def unload_ipython_extension(shell: Any) -> None:
+    """Undo `load_ipython_extension`'s transformer (IPython keeps the magics)."""
+    transformers: list[Any] = shell.input_transformers_cleanup
+    while transform_agent_cells in transformers:
+        transformers.remove(transform_agent_cells)

@@ -1,0 +1,170 @@
+"""Parsing `%%agent` / `%agent` options and resolving names in the user's namespace.
+
+Every mistake becomes an IPython `UsageError`: one line, no traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from ..core.agent import Agent, CompletionModel
+from ..core.tools import FunctionTool, Tool
+from ..errors import UserError
+
+__all__ = ["CellOptions", "interpolate", "parse_cell_line", "resolve_model", "resolve_tools"]
+
+
+@magic_arguments()
+@argument("-m", "--model", help="'vendor:model' (openai:gpt-4o-mini), or a model or Agent variable")
+@argument("-s", "--system", help="the system prompt, or the name of a str variable holding it")
+@argument(
+    "-t", "--tools", nargs="+", default=None, help="names of functions or @tools in the namespace"
+)
+@argument("--max-turns", type=int, default=None, help="turn budget: at most N + 2 model calls")
+@argument(
+    "-a", "--approve", choices=["ask", "auto", "deny"], default=None, help="tool approval policy"
+)
+@argument(
+    "--approve-tool",
+    action="append",
+    default=[],
+    metavar="TOOL=POLICY",
+    help="approval policy of one tool, e.g. get_weather=auto (repeatable)",
+)
+@argument("--new", action="store_true", help="start a new conversation instead of continuing")
+@argument("-o", "--out", default=None, help="variable that receives the FinalResponse")
+@argument("--history-var", default=None, help="variable that receives the conversation")
+@argument("--no-widget", action="store_true", help="stream plain text instead of the widget")
+def _agent_options(line: str) -> None:
+    """%%agent [options]; the cell body is the prompt, with {name} interpolation."""
+
+
+@dataclass
+class CellOptions:
+    """The options of one `%%agent` cell (or of `%agent defaults`)."""
+
+    model: str | None = None
+    system: str | None = None
+    tools: list[str] | None = None
+    max_turns: int | None = None
+    approve: str | None = None
+    approve_tool: dict[str, str] = field(default_factory=dict[str, str])
+    new: bool = False
+    out: str | None = None
+    history_var: str | None = None
+    no_widget: bool = False
+
+
+def parse_cell_line(line: str) -> CellOptions:
+    """Parse the `%%agent` line; bad options are a one-line `UsageError`."""
+    try:
+        argv = shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"cannot read the %%agent options ({exc}): {line}") from exc
+    parser: Any = getattr(_agent_options, "parser")  # noqa: B009 - set by @magic_arguments
+    try:
+        args: Any = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse's --help
+        raise UsageError(f"%%agent options:\n{parser.format_help()}") from exc
+    per_tool: dict[str, str] = {}
+    for entry in args.approve_tool:
+        name, sep, policy = entry.partition("=")
+        if not sep or policy not in ("ask", "auto", "deny") or not name:
+            raise UsageError(f"--approve-tool takes TOOL=ask|auto|deny, got {entry!r}")
+        per_tool[name] = policy
+    for var in (args.out, args.history_var):
+        if var is not None and not var.isidentifier():
+            raise UsageError(f"{var!r} is not a valid variable name")
+    if args.max_turns is not None and args.max_turns < 0:
+        raise UsageError(f"--max-turns must be 0 or more, got {args.max_turns}")
+    tools = [t for entry in args.tools for t in entry.split(",") if t] if args.tools else None
+    return CellOptions(
+        model=args.model,
+        system=args.system,
+        tools=tools,
+        max_turns=args.max_turns,
+        approve=args.approve,
+        approve_tool=per_tool,
+        new=args.new,
+        out=args.out,
+        history_var=args.history_var,
+        no_widget=args.no_widget,
+    )
+
+
+def resolve_model(ref: str, namespace: Mapping[str, Any]) -> CompletionModel | Agent:
+    """A variable holding a model or an Agent, else a `"vendor:model"` string."""
+    if ref.isidentifier() and ref in namespace:
+        value = namespace[ref]
+        if isinstance(value, Agent) or callable(getattr(value, "stream", None)):
+            return value
+        raise UsageError(f"{ref!r} is a {type(value).__name__}, not a model or an Agent")
+    if ":" not in ref:
+        raise UsageError(
+            f"unknown model {ref!r}: use 'vendor:model' (e.g. openai:gpt-4o-mini) or the name of a "
+            "model or Agent variable"
+        )
+    from .. import model
+
+    try:
+        return model(ref)
+    except UserError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def resolve_tools(names: list[str], namespace: Mapping[str, Any]) -> list[Tool]:
+    """Tools by variable name: `@tool` objects or plain functions (wrapped on the fly)."""
+    tools: list[Tool] = []
+    for name in names:
+        if name not in namespace:
+            raise UsageError(
+                f"no tool named {name!r} in the namespace: define it (a function or @tool)"
+            )
+        value = namespace[name]
+        if isinstance(value, Tool):
+            tools.append(value)
+        elif callable(value):
+            try:
+                tools.append(FunctionTool(value, name=name))
+            except UserError as exc:
+                raise UsageError(str(exc)) from exc
+        else:
+            raise UsageError(f"{name!r} is a {type(value).__name__}, not a function or a tool")
+    return tools
+
+
+def resolve_system(ref: str | None, namespace: Mapping[str, Any]) -> str | None:
+    """A system prompt given inline, or by the name of a str variable."""
+    if ref is not None and ref.isidentifier() and isinstance(namespace.get(ref), str):
+        return str(namespace[ref])
+    return ref
+
+
+_FIELD = re.compile(r"\{\{|\}\}|\{([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\}")
+
+
+def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
+    """`{name}` and `{name.attr}` from the namespace; unknown names stay; `{{`/`}}` are braces."""
+
+    def replace(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            return token[0]
+        head, *rest = match.group(1).split(".")
+        if head not in namespace:
+            return token
+        value = namespace[head]
+        for attr in rest:
+            if not hasattr(value, attr):
+                return token
+            value = getattr(value, attr)
+        return str(value)
+
+    return _FIELD.sub(replace, text)

@@ -1,0 +1,217 @@
+"""Running `%%agent` cells on the kernel's event loop, and the conversation they continue.
+
+A `%%agent` cell is rewritten (by an input transformer) into `await run_cell(line, body)`: the cell
+stays busy until the run ends, Run All waits for it, and on ipykernel >= 7.4 button clicks still
+arrive while it awaits. The result and the history land in the namespace; an error, a Stop or a
+kernel interrupt keeps the history too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.getipython import get_ipython
+from IPython.display import display
+
+from ..core.agent import Agent
+from ..core.messages import AnyMessage
+from ..core.streaming import (
+    FinalResponse,
+    MultiTurnStreamItem,
+    StreamAssistantItem,
+    StreamedText,
+    StreamedToolCall,
+    StreamUserItem,
+)
+from ..errors import PromptCancelled, RigError
+from ..widgets.approval import ApprovalPolicy
+from ..widgets.stream_view import AgentView
+from ._options import (
+    CellOptions,
+    interpolate,
+    parse_cell_line,
+    resolve_model,
+    resolve_system,
+    resolve_tools,
+)
+
+__all__ = ["Session", "run_cell", "session_for"]
+
+DEFAULT_MAX_TURNS = 5
+
+
+@dataclass
+class Session:
+    """One kernel's `%%agent` state: defaults, the conversation, what was always allowed."""
+
+    defaults: CellOptions = field(default_factory=CellOptions)
+    history: list[AnyMessage] = field(default_factory=list[AnyMessage])
+    always_allowed: set[str] = field(default_factory=set[str])
+    last: FinalResponse | None = None
+    last_error: RigError | None = None
+    background: asyncio.Task[None] | None = None
+    view: AgentView | None = None
+    """The view of the latest `%%agent` cell (its `stop()`, `state`, `last_run`)."""
+    """The run of a cell that could not await (ipykernel < 7.4)."""
+    out: str = "agent_result"
+    history_var: str = "agent_history"
+
+    def merged(self, options: CellOptions) -> CellOptions:
+        """The cell's options over the session defaults."""
+        d = self.defaults
+        return CellOptions(
+            model=options.model or d.model,
+            system=options.system if options.system is not None else d.system,
+            tools=options.tools if options.tools is not None else d.tools,
+            max_turns=options.max_turns if options.max_turns is not None else d.max_turns,
+            approve=options.approve or d.approve,
+            approve_tool={**d.approve_tool, **options.approve_tool},
+            new=options.new,
+            out=options.out or self.out,
+            history_var=options.history_var or self.history_var,
+            no_widget=options.no_widget or d.no_widget,
+        )
+
+    def set_defaults(self, options: CellOptions) -> None:
+        """`%agent defaults ...`: remember what was given."""
+        self.defaults = self.merged(options)
+        self.defaults.new = False
+        if options.out:
+            self.out = options.out
+        if options.history_var:
+            self.history_var = options.history_var
+
+    def build_agent(self, options: CellOptions, namespace: dict[str, Any]) -> Agent:
+        """The agent a cell runs: its model (or Agent), system prompt and tools."""
+        if not options.model:
+            raise UsageError(
+                "no model: pass -m openai:gpt-4o-mini (or the name of a model variable), or set a "
+                "default with %agent defaults -m ..."
+            )
+        found = resolve_model(options.model, namespace)
+        tools = resolve_tools(options.tools or [], namespace)
+        system = resolve_system(options.system, namespace)
+        if isinstance(found, Agent):
+            if not tools and system is None:
+                return found
+            return Agent(
+                found.model,
+                name=found.name,
+                preamble=system if system is not None else found.preamble,
+                context=found.static_context,
+                tools=[*found.tools, *tools],
+                temperature=found.temperature,
+                max_tokens=found.max_tokens,
+                additional_params=found.additional_params,
+                hook=found.hook,
+            )
+        return Agent(found, preamble=system, tools=tools)
+
+
+_SESSIONS: dict[int, Session] = {}
+
+
+def session_for(shell: Any) -> Session:
+    """The session of an IPython shell."""
+    return _SESSIONS.setdefault(id(shell), Session())
+
+
+class _Printer:
+    """The no-widget mode: text as it streams, tool calls and results on their own lines."""
+
+    def __init__(self) -> None:
+        self._midline = False
+
+    def __call__(self, item: MultiTurnStreamItem) -> None:
+        if isinstance(item, StreamAssistantItem) and isinstance(item.content, StreamedText):
+            print(item.content.text, end="", flush=True)  # noqa: T201
+            self._midline = not item.content.text.endswith("\n")
+        elif isinstance(item, StreamAssistantItem) and isinstance(item.content, StreamedToolCall):
+            call = item.content.tool_call
+            self._line(f"[tool call] {call.function.name}({call.function.arguments})")
+        elif isinstance(item, StreamUserItem):
+            texts = [getattr(c, "text", "[image]") for c in item.content.tool_result.content]
+            self._line(f"[tool result] {' '.join(texts)[:500]}")
+        elif isinstance(item, FinalResponse):
+            if self._midline:
+                print(flush=True)  # noqa: T201
+
+    def _line(self, text: str) -> None:
+        if self._midline:
+            print()  # noqa: T201
+        print(text, flush=True)  # noqa: T201
+        self._midline = False
+
+
+async def run_cell(line: str, body: str) -> None:
+    """Run one `%%agent` cell to its end; results and history go to the namespace."""
+    shell: Any = get_ipython()
+    if shell is None:
+        raise UsageError("%%agent runs inside IPython or Jupyter")
+    session = session_for(shell)
+    options = session.merged(parse_cell_line(line))
+    namespace: dict[str, Any] = shell.user_ns
+    agent = session.build_agent(options, namespace)
+    prompt = interpolate(body, namespace).strip()
+    if not prompt:
+        raise UsageError("the %%agent cell is empty: write the prompt under the %%agent line")
+    if options.new:
+        session.history = []
+    policy = ApprovalPolicy.from_env(options.approve, options.approve_tool)
+    view = session.view = AgentView(agent, approval=policy, always_allowed=session.always_allowed)
+    handle: Any = None
+    if options.no_widget:
+        view.policy = ApprovalPolicy(
+            default=policy.default,
+            per_tool=policy.per_tool,
+            headless=policy.headless,
+            render_grace=0,
+        )
+        view.listeners.append(_Printer())
+    else:
+        handle = display(view, display_id=True)
+    max_turns = options.max_turns if options.max_turns is not None else DEFAULT_MAX_TURNS
+    try:
+        final = await view.run(prompt, history=list(session.history), max_turns=max_turns)
+    except asyncio.CancelledError:
+        run = view.last_run
+        if run is not None and run.cancelled is not None:
+            _keep(session, namespace, options, run.cancelled.chat_history, run.cancelled)
+        raise
+    except RigError as exc:
+        history: list[AnyMessage] | None = getattr(exc, "chat_history", None)
+        _keep(session, namespace, options, history, exc)
+        if not isinstance(exc, PromptCancelled):
+            print(f"rig_nb: {exc}", file=sys.stderr)  # noqa: T201
+        elif options.no_widget:
+            print(f"rig_nb: stopped: {exc.reason}")  # noqa: T201
+    else:
+        session.last, session.last_error = final, None
+        session.history = [*session.history, *(final.history or [])]
+        namespace[options.out or session.out] = final
+        namespace[options.history_var or session.history_var] = list(session.history)
+        namespace.pop("agent_error", None)
+    finally:
+        if handle is not None:
+            handle.update(view)
+        for notice in view.state.get("notices", []) if options.no_widget else []:
+            print(f"rig_nb: {notice}")  # noqa: T201
+
+
+def _keep(
+    session: Session,
+    namespace: dict[str, Any],
+    options: CellOptions,
+    history: list[AnyMessage] | None,
+    error: RigError,
+) -> None:
+    """An interrupted run keeps its conversation."""
+    if history is not None:
+        session.history = list(history)
+    session.last_error = error
+    namespace[options.history_var or session.history_var] = list(session.history)
+    namespace["agent_error"] = error

@@ -1,0 +1,239 @@
+"""Pure: stream items in, view state out. No IPython, no widgets; unit-tested on every item kind.
+
+The state is plain JSON (it is synced to the browser as is). Every string in it is untrusted model
+or tool output: the front end renders it as text or sanitised markdown, never as HTML.
+
+```
+{"status": "running" | "waiting" | "done" | "error" | "cancelled",
+ "prompt": str, "blocks": [block, ...], "usage": {"turns": [usage...], "total": usage | None},
+ "error": str | None, "notices": [str, ...], "final": str | None}
+block = {"kind": "text", "turn": n, "text": str}
+      | {"kind": "reasoning", "turn": n, "text": str, "done": bool}
+      | {"kind": "tool", "turn": n, "id": internal_call_id, "call_id": str, "name": str,
+         "args": str, "status": "streaming" | "called" | "waiting" | "running" | "done" | "skipped",
+         "decision": str | None, "result": {"text": str, "json": bool, "images": [image...]} | None}
+image = {"mime": "image/png", "data": base64} | {"url": "https://..."}
+```
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from ..core.content import Base64, Image, Reasoning, Text, ToolResult, Url
+from ..core.messages import Usage
+from ..core.streaming import (
+    FinalResponse,
+    MultiTurnStreamItem,
+    StreamedFinal,
+    StreamedReasoningDelta,
+    StreamedText,
+    StreamedToolCall,
+    StreamedToolCallDelta,
+    StreamUserItem,
+    ToolCallNameDelta,
+)
+
+__all__ = ["ViewState", "usage_dict"]
+
+_IMAGE_MIMES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
+
+
+def usage_dict(usage: Usage) -> dict[str, int]:
+    """Usage as plain JSON."""
+    return usage.model_dump()
+
+
+class ViewState:
+    """The state of one run's view, built item by item."""
+
+    def __init__(self, prompt: str = "") -> None:
+        self.state: dict[str, Any] = {
+            "status": "running",
+            "prompt": prompt,
+            "blocks": [],
+            "usage": {"turns": [], "total": None},
+            "error": None,
+            "notices": [],
+            "final": None,
+        }
+        self._turn = 0
+        self._after_results = False
+        self._tools: dict[str, dict[str, Any]] = {}
+
+    # -- items ---------------------------------------------------------------------------------
+
+    def apply(self, item: MultiTurnStreamItem) -> None:
+        """Fold one stream item into the state."""
+        if isinstance(item, FinalResponse):
+            self.state["status"] = "done"
+            self.state["final"] = item.response
+            self.state["usage"]["total"] = usage_dict(item.aggregated_usage)
+            return
+        if isinstance(item, StreamUserItem):
+            self._result(item.content.internal_call_id, item.content.tool_result)
+            self._after_results = True
+            return
+        if self._after_results:
+            self._turn += 1
+            self._after_results = False
+        content = item.content
+        if isinstance(content, StreamedText):
+            self._text(content.text)
+        elif isinstance(content, StreamedReasoningDelta):
+            self._reasoning_delta(content.reasoning)
+        elif isinstance(content, Reasoning):
+            self._reasoning(content)
+        elif isinstance(content, StreamedToolCallDelta):
+            block = self._tool(content.internal_call_id, content.id)
+            if isinstance(content.content, ToolCallNameDelta):
+                block["name"] = content.content.name
+            else:
+                block["args"] += content.content.delta
+        elif isinstance(content, StreamedToolCall):
+            call = content.tool_call
+            block = self._tool(content.internal_call_id, call.id)
+            block["name"] = call.function.name
+            block["args"] = _pretty(call.function.arguments)
+            block["status"] = "called"
+        elif isinstance(content, StreamedFinal):
+            usage = content.token_usage()
+            if usage is not None:
+                self.state["usage"]["turns"].append({"turn": self._turn, **usage_dict(usage)})
+
+    def _last(self, kind: str) -> dict[str, Any] | None:
+        blocks: list[dict[str, Any]] = self.state["blocks"]
+        if blocks and blocks[-1]["kind"] == kind and blocks[-1]["turn"] == self._turn:
+            return blocks[-1]
+        return None
+
+    def _text(self, text: str) -> None:
+        block = self._last("text")
+        if block is None:
+            self.state["blocks"].append({"kind": "text", "turn": self._turn, "text": text})
+        else:
+            block["text"] += text
+
+    def _reasoning_delta(self, text: str) -> None:
+        block = self._last("reasoning")
+        if block is None or block["done"]:
+            block = {"kind": "reasoning", "turn": self._turn, "text": "", "done": False}
+            self.state["blocks"].append(block)
+        block["text"] += text
+
+    def _reasoning(self, reasoning: Reasoning) -> None:
+        """A full block is the finished form of the deltas before it: shown once, not twice."""
+        text = reasoning.display_text() or "(encrypted reasoning)"
+        for block in reversed(self.state["blocks"]):
+            if block["turn"] != self._turn:
+                break
+            if block["kind"] == "reasoning" and not block["done"]:
+                block["text"], block["done"] = text, True
+                return
+        block = self._last("reasoning")
+        if block is not None and block["done"] and text == "(encrypted reasoning)":
+            return  # the encrypted part of a block already shown by its summary
+        self.state["blocks"].append(
+            {"kind": "reasoning", "turn": self._turn, "text": text, "done": True}
+        )
+
+    def _tool(self, internal_call_id: str, call_id: str) -> dict[str, Any]:
+        block = self._tools.get(internal_call_id)
+        if block is None:
+            block = {
+                "kind": "tool",
+                "turn": self._turn,
+                "id": internal_call_id,
+                "call_id": call_id,
+                "name": "",
+                "args": "",
+                "status": "streaming",
+                "decision": None,
+                "result": None,
+            }
+            self._tools[internal_call_id] = block
+            self.state["blocks"].append(block)
+        if call_id:
+            block["call_id"] = call_id
+        return block
+
+    def _result(self, internal_call_id: str, result: ToolResult) -> None:
+        block = self._tool(internal_call_id, result.id)
+        texts = [c.text for c in result.content if isinstance(c, Text)]
+        text = "\n".join(texts)
+        is_json = False
+        try:
+            parsed = json.loads(text)
+            is_json = isinstance(parsed, dict | list)
+            if is_json:
+                text = json.dumps(parsed, indent=2, ensure_ascii=False)
+        except ValueError:
+            pass
+        images = [image for c in result.content if isinstance(c, Image) if (image := _image(c))]
+        block["result"] = {"text": text, "json": is_json, "images": images}
+        if block["status"] != "skipped":
+            block["status"] = "done"
+
+    # -- approvals and endings -------------------------------------------------------------------
+
+    def tool_status(self, internal_call_id: str, status: str, decision: str | None = None) -> None:
+        """Mark a tool card: waiting for approval, running, skipped (with why)."""
+        block = self._tools.get(internal_call_id)
+        if block is None:
+            return
+        block["status"] = status
+        if decision is not None:
+            block["decision"] = decision
+        waiting = any(b["status"] == "waiting" for b in self._tools.values())
+        if self.state["status"] in ("running", "waiting"):
+            self.state["status"] = "waiting" if waiting else "running"
+
+    def tool_name(self, internal_call_id: str) -> str | None:
+        """The name of a tool card's tool."""
+        block = self._tools.get(internal_call_id)
+        return block["name"] if block is not None else None
+
+    def notice(self, text: str) -> None:
+        """A line the user should read (a headless decision, a timeout)."""
+        self.state["notices"].append(text)
+
+    def fail(self, message: str, *, cancelled: bool = False) -> None:
+        """The run ended without an answer."""
+        self.state["status"] = "cancelled" if cancelled else "error"
+        self.state["error"] = message
+        for block in self._tools.values():
+            if block["status"] in ("streaming", "called", "waiting", "running"):
+                block["status"] = "skipped"
+                block["decision"] = block["decision"] or "not run: the run ended"
+        for block in self.state["blocks"]:
+            if block["kind"] == "reasoning":
+                block["done"] = True
+
+    def total(self, usage: Usage) -> None:
+        """The summed usage so far (also for runs that ended early)."""
+        self.state["usage"]["total"] = usage_dict(usage)
+
+    def snapshot(self) -> dict[str, Any]:
+        """A copy to hand to the widget (traitlets compares by value)."""
+        return copy.deepcopy(self.state)
+
+    def text(self) -> str:
+        """All streamed assistant text, in order."""
+        return "".join(b["text"] for b in self.state["blocks"] if b["kind"] == "text")
+
+
+def _pretty(arguments: Any) -> str:
+    if isinstance(arguments, str):
+        return arguments
+    return json.dumps(arguments, indent=2, ensure_ascii=False)
+
+
+def _image(image: Image) -> dict[str, str] | None:
+    if isinstance(image.data, Base64):
+        mime = _IMAGE_MIMES.get(image.media_type or "png")
+        return {"mime": mime, "data": image.data.value} if mime else None
+    if isinstance(image.data, Url) and image.data.value.startswith(("https://", "http://")):
+        return {"url": image.data.value}
+    return None

@@ -1,0 +1,294 @@
+"""`%%agent` and `%agent` in a real IPython shell, awaited the way ipykernel awaits a cell."""
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+from rig_nb import FinalResponse, Message, ProviderError, tool
+from rig_nb.magics import kernel_can_await, session_for, transform_agent_cells
+from rig_nb.magics._options import interpolate, parse_cell_line
+from rig_nb.testing import Delay, ScriptedModel, final, tool_call
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def shell() -> Any:
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "rig_nb")
+    session = session_for(ip)
+    session.history.clear()
+    session.defaults = type(session.defaults)()
+    session.always_allowed.clear()
+    for name in ("agent_result", "agent_history", "agent_error"):
+        ip.user_ns.pop(name, None)
+    return ip
+
+
+async def cell(ip: Any, source: str) -> Any:
+    return await ip.run_cell_async(source, transformed_cell=ip.transform_cell(source))
+
+
+@tool
+def get_weather(city: str) -> dict:
+    """Weather for a city."""
+    return {"city": city, "temp_c": 21}
+
+
+def weather_model() -> ScriptedModel:
+    return ScriptedModel(
+        [
+            [tool_call("get_weather", {"city": "Paris"}), final(total_tokens=3)],
+            ["It is 21 °C.", final(total_tokens=5)],
+            ["You asked about Paris.", final(total_tokens=7)],
+        ]
+    )
+
+
+def test_the_transformer_turns_agent_cells_into_awaits() -> None:
+    out = transform_agent_cells(
+        ["%%agent -m m --approve auto\n", "Hello {name}\n", "second line\n"]
+    )
+    assert out == [
+        "await __import__('rig_nb.magics', fromlist=['run_cell']).run_cell('-m m --approve auto', 'Hello {name}\\nsecond line\\n')\n"
+    ]
+    assert transform_agent_cells(["%%agentx\n"]) == ["%%agentx\n"]
+    assert transform_agent_cells(["x = 1\n"]) == ["x = 1\n"]
+
+
+def test_kernel_detection() -> None:
+    class Kernel:
+        autoawait = True
+        kernel = object()
+
+    class Terminal:
+        autoawait = True
+
+    assert kernel_can_await(Kernel(), "7.4.0")
+    assert kernel_can_await(Kernel(), "8.0.1")
+    assert not kernel_can_await(Kernel(), "7.3.2")
+    assert not kernel_can_await(Kernel(), "6.31.0")
+    assert kernel_can_await(Kernel())  # the installed one (>= 7.4, the notebook extra's floor)
+    assert kernel_can_await(Terminal())
+    Kernel.autoawait = False
+    assert not kernel_can_await(Kernel(), "7.4.0")
+
+
+def test_option_parsing_and_errors() -> None:
+    options = parse_cell_line(
+        '-m openai:gpt-4o-mini -s "Be brief." -t get_weather,get_time other --max-turns 3 -a ask --approve-tool get_weather=auto --new -o res --history-var hist --no-widget'
+    )
+    assert (options.model, options.system, options.tools) == (
+        "openai:gpt-4o-mini",
+        "Be brief.",
+        ["get_weather", "get_time", "other"],
+    )
+    assert (options.max_turns, options.approve, options.approve_tool) == (
+        3,
+        "ask",
+        {"get_weather": "auto"},
+    )
+    assert (options.new, options.out, options.history_var, options.no_widget) == (
+        True,
+        "res",
+        "hist",
+        True,
+    )
+    for line, message in [
+        ("--bogus", "unrecognized arguments: --bogus"),
+        ("-a sometimes", "invalid choice: 'sometimes'"),
+        ("--approve-tool get_weather", "--approve-tool takes TOOL=ask|auto|deny"),
+        ("--max-turns -1", "--max-turns must be 0 or more"),
+        ("-o 1x", "'1x' is not a valid variable name"),
+        ("--max-turns many", "invalid int value"),
+    ]:
+        with pytest.raises(UsageError, match=message):
+            parse_cell_line(line)
+
+
+def test_interpolation() -> None:
+    class City:
+        name = "Paris"
+
+    namespace = {"city": City(), "n": 3}
+    assert (
+        interpolate("Weather in {city.name} for {n} days", namespace)
+        == "Weather in Paris for 3 days"
+    )
+    assert (
+        interpolate('JSON: {{"a": 1}} and {unknown} and {city.nope}', namespace)
+        == 'JSON: {"a": 1} and {unknown} and {city.nope}'
+    )
+
+
+async def test_a_cell_runs_and_the_next_cell_sees_result_and_history(shell: Any) -> None:
+    shell.user_ns.update(model=weather_model(), get_weather=get_weather, city="Paris")
+    result = await cell(shell, "%%agent -m model -t get_weather --approve auto\nWeather in {city}?")
+    assert result.error_in_exec is None and result.error_before_exec is None
+    answer = shell.user_ns["agent_result"]
+    assert isinstance(answer, FinalResponse) and answer.response == "It is 21 °C."
+    history = shell.user_ns["agent_history"]
+    assert history[0] == Message.user("Weather in Paris?")
+    assert len(history) == 4
+    # The next cell continues the conversation.
+    await cell(shell, "%%agent -m model\nWhat did I ask?")
+    assert shell.user_ns["agent_result"].response == "You asked about Paris."
+    assert len(shell.user_ns["agent_history"]) == 6
+    sent = shell.user_ns["model"].requests[2].chat_history
+    assert sent[:4] == history and sent[-1] == Message.user("What did I ask?")
+    # JSON round trip of what landed in the namespace.
+    from rig_nb import history_from_json, history_to_json
+
+    assert (
+        history_from_json(history_to_json(shell.user_ns["agent_history"]))
+        == shell.user_ns["agent_history"]
+    )
+    assert json.loads(shell.user_ns["agent_result"].model_dump_json())["type"] == "finalResponse"
+
+
+async def test_new_conversation_and_variable_names(shell: Any) -> None:
+    shell.user_ns["m"] = ScriptedModel([["one", final()], ["two", final()]])
+    await cell(shell, "%%agent -m m\nfirst")
+    await cell(shell, "%%agent -m m --new -o reply --history-var chat\nsecond")
+    assert shell.user_ns["reply"].response == "two"
+    assert shell.user_ns["chat"] == [Message.user("second"), Message.assistant("two")]
+    assert shell.user_ns["m"].requests[1].chat_history == [Message.user("second")]
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("%%agent -m nope\nhi", "unknown model 'nope'"),
+        ("%%agent -m m -t missing_tool\nhi", "no tool named 'missing_tool' in the namespace"),
+        ("%%agent -m m --bogus\nhi", "unrecognized arguments: --bogus"),
+        ("%%agent\nhi", "no model: pass -m openai:gpt-4o-mini"),
+        ("%%agent -m m\n   ", "the %%agent cell is empty"),
+        ("%%agent -m mistral:large\nhi", "unknown model vendor 'mistral'"),
+        ("%%agent -m n\nhi", "'n' is a int, not a model or an Agent"),
+    ],
+)
+async def test_mistakes_are_one_line_usage_errors(
+    shell: Any, capsys: pytest.CaptureFixture[str], source: str, message: str
+) -> None:
+    shell.user_ns.update(m=ScriptedModel([]), n=3)
+    result = await cell(shell, source)
+    assert isinstance(result.error_in_exec, UsageError)
+    assert message in str(result.error_in_exec)
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err
+
+
+async def test_a_provider_failure_keeps_the_history_and_does_not_raise(
+    shell: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shell.user_ns["m"] = ScriptedModel([["Partial", ProviderError("boom")]])
+    result = await cell(shell, "%%agent -m m\nquestion")
+    assert result.error_in_exec is None
+    assert shell.user_ns["agent_history"] == [
+        Message.user("question"),
+        Message.assistant("Partial"),
+    ]
+    assert isinstance(shell.user_ns["agent_error"], ProviderError)
+    assert "rig_nb: CompletionError: ProviderError: boom" in capsys.readouterr().err
+
+
+async def test_no_widget_mode_streams_plain_text(
+    shell: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shell.user_ns.update(model=weather_model(), get_weather=get_weather)
+    await cell(shell, "%%agent -m model -t get_weather --no-widget\nWeather?")
+    out = capsys.readouterr().out
+    assert "[tool call] get_weather({'city': 'Paris'})" in out
+    assert "[tool result] The user declined to run this tool." in out  # headless ask -> deny
+    assert "It is 21 °C." in out
+    assert (
+        "rig_nb: No notebook front end could approve 'get_weather', so it was skipped (headless approval policy: deny)."
+        in out
+    )
+
+
+async def test_interrupt_during_an_approval_wait_keeps_the_history(shell: Any) -> None:
+    shell.user_ns.update(model=weather_model(), get_weather=get_weather)
+    session = session_for(shell)
+    session.view = None
+    task = asyncio.ensure_future(cell(shell, "%%agent -m model -t get_weather\nWeather?"))
+    for _ in range(400):
+        await asyncio.sleep(0.005)
+        if session.view is not None:
+            session.view.rendered = True  # a browser is showing it: the approval waits for a click
+            if session.view.state.get("status") == "waiting":
+                break
+    assert session.view is not None and session.view.state["status"] == "waiting"
+    task.cancel()  # the kernel's interrupt button cancels the cell
+    await asyncio.gather(task, return_exceptions=True)
+    assert session.history == [Message.user("Weather?")]
+    assert shell.user_ns["agent_history"] == [Message.user("Weather?")]
+    assert session.view.state["status"] == "cancelled"
+
+
+async def test_stop_button_through_the_magic_keeps_the_partial_answer(shell: Any) -> None:
+    shell.user_ns["m"] = ScriptedModel(
+        [["Partial ", Delay(0.05), "answer", Delay(5), "never", final()]]
+    )
+    session = session_for(shell)
+    session.view = None
+    task = asyncio.ensure_future(cell(shell, "%%agent -m m\nTell me"))
+    for _ in range(400):
+        await asyncio.sleep(0.01)
+        if session.view is not None and "answer" in str(session.view.state.get("blocks")):
+            break
+    assert session.view is not None
+    session.view._on_message(session.view, {"kind": "stop"}, [])
+    result = await task
+    assert result.error_in_exec is None  # a Stop is not an error
+    assert shell.user_ns["agent_history"] == [
+        Message.user("Tell me"),
+        Message.assistant("Partial answer"),
+    ]
+    assert shell.user_ns["agent_error"].reason == "stopped by user"
+
+
+async def test_the_line_magic(
+    shell: Any, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    shell.user_ns.update(m=ScriptedModel([["hello", final()]]), get_weather=get_weather)
+    shell.run_line_magic("agent", "defaults -m m -t get_weather -a auto --max-turns 2")
+    out = capsys.readouterr().out
+    assert (
+        "model: m" in out
+        and "tools: get_weather" in out
+        and "approval: auto" in out
+        and "max turns: 2" in out
+    )
+    await cell(shell, "%%agent\nhi")
+    assert shell.user_ns["agent_result"].response == "hello"
+    shell.run_line_magic("agent", "tools")
+    assert "@tool objects in the namespace: get_weather" in capsys.readouterr().out
+    shell.run_line_magic("agent", "history")
+    assert capsys.readouterr().out.splitlines() == ["user: hi", "assistant: hello"]
+    path = tmp_path / "chat.json"
+    shell.run_line_magic("agent", f"save {path}")
+    shell.run_line_magic("agent", "reset")
+    assert session_for(shell).history == [] and shell.user_ns["agent_history"] == []
+    shell.run_line_magic("agent", f"load {path}")
+    assert shell.user_ns["agent_history"] == [Message.user("hi"), Message.assistant("hello")]
+    with pytest.raises(UsageError, match="unknown %agent command 'frobnicate'"):
+        shell.run_line_magic("agent", "frobnicate")
+    with pytest.raises(UsageError, match="cannot load a history"):
+        shell.run_line_magic("agent", f"load {tmp_path / 'missing.json'}")
+
+
+async def test_the_fallback_for_kernels_that_cannot_await(
+    shell: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shell.user_ns["m"] = ScriptedModel([["late", Delay(0.01), final()]])
+    shell.run_cell_magic("agent", "-m m", "hello")
+    assert "the run goes on in the background" in capsys.readouterr().out
+    task = session_for(shell).background
+    assert task is not None
+    await task
+    assert shell.user_ns["agent_result"].response == "late"
