@@ -105,7 +105,10 @@ def resolve_model(ref: str, namespace: Mapping[str, Any]) -> CompletionModel | A
         value = namespace[ref]
         if isinstance(value, Agent) or callable(getattr(value, "stream", None)):
             return value
-        raise UsageError(f"{ref!r} is a {type(value).__name__}, not a model or an Agent")
+        if isinstance(value, str) and ":" in value:
+            ref = value  # a variable holding "vendor:model"
+        else:
+            raise UsageError(f"{ref!r} is a {type(value).__name__}, not a model or an Agent")
     if ":" not in ref:
         raise UsageError(
             f"unknown model {ref!r}: use 'vendor:model' (e.g. openai:gpt-4o-mini) or the name of a "

@@ -163,7 +163,6 @@ async def run_cell(line: str, body: str) -> None:
         session.history = []
     policy = ApprovalPolicy.from_env(options.approve, options.approve_tool)
     view = session.view = AgentView(agent, approval=policy, always_allowed=session.always_allowed)
-    handle: Any = None
     if options.no_widget:
         view.policy = ApprovalPolicy(
             default=policy.default,
@@ -173,7 +172,7 @@ async def run_cell(line: str, body: str) -> None:
         )
         view.listeners.append(_Printer())
     else:
-        handle = display(view, display_id=True)
+        display(view)  # the view refreshes its saved transcript when the run ends
     max_turns = options.max_turns if options.max_turns is not None else DEFAULT_MAX_TURNS
     try:
         final = await view.run(prompt, history=list(session.history), max_turns=max_turns)
@@ -196,8 +195,6 @@ async def run_cell(line: str, body: str) -> None:
         namespace[options.history_var or session.history_var] = list(session.history)
         namespace.pop("agent_error", None)
     finally:
-        if handle is not None:
-            handle.update(view)
         for notice in view.state.get("notices", []) if options.no_widget else []:
             print(f"rig_nb: {notice}")  # noqa: T201
 

@@ -81,6 +81,7 @@ class AgentView(anywidget.AnyWidget):
         self.run_stream: PromptStream | None = None
         self.last_run: PromptStream | None = None
         """The latest run: its `history`, `cancelled` and `error` stay readable after it ended."""
+        self._handles: list[Any] = []
         self.listeners: list[Callable[[MultiTurnStreamItem], None]] = []
         """Called with every item (the magic's no-widget mode prints from here)."""
         self.on_msg(self._on_message)
@@ -138,6 +139,7 @@ class AgentView(anywidget.AnyWidget):
                 self._cancel_decisions()
                 self.view_state.total(run.usage)
                 self._flush()
+                self._refresh_displays()
         assert run.final_response is not None
         return run.final_response
 
@@ -283,6 +285,17 @@ class AgentView(anywidget.AnyWidget):
         data["text/plain"] = transcript_text(self.state) or "AgentView (no run yet)"
         data["text/html"] = transcript_html(self.state)
         return data
+
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        """Display with an id, so the saved transcript is refreshed when a run ends."""
+        from IPython.display import display
+
+        self._handles.append(display(self._repr_mimebundle_(), raw=True, display_id=True))
+
+    def _refresh_displays(self) -> None:
+        for handle in self._handles:
+            if handle is not None:
+                handle.update(self._repr_mimebundle_(), raw=True)
 
     def __repr__(self) -> str:
         status = self.state.get("status", "idle") if self.state else "idle"
