@@ -251,3 +251,22 @@ def test_mimebundle_has_text_and_html_fallbacks() -> None:
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["text/html"].startswith('<div class="rig-nb-transcript">')
     assert repr(view) == "<AgentView idle>"
+
+
+async def test_clicks_arrive_through_the_widget_comm_message_path() -> None:
+    """The message shape the kernel hands to the widget when the browser calls model.send()."""
+    RAN.clear()
+    view = AgentView(Agent(tool_turns(), tools=[delete_file]), approval="ask")
+    view._handle_msg(
+        {"content": {"data": {"method": "update", "state": {"rendered": True}}}, "buffers": []}
+    )
+    assert view.rendered is True  # the front end announced itself through the comm
+    run = asyncio.create_task(view.run("x", max_turns=1))
+    card = await waiting_tool(view)
+    message = {
+        "content": {"data": {"method": "custom", "content": {"kind": "approve", "id": card}}},
+        "buffers": [],
+    }
+    view._handle_msg(message)
+    await run
+    assert RAN == ["a.txt"]
