@@ -14,6 +14,7 @@ from ._scripted import (
     UnexpectedModelCall,
     final,
     tool_call,
+    words,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "tool_call",
     "UnconsumedModelSteps",
     "UnexpectedModelCall",
+    "words",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ __all__ = [
     "tool_call",
     "UnconsumedModelSteps",
     "UnexpectedModelCall",
+    "words",
 ]
 
 
@@ -51,6 +53,11 @@ class Delay:
 
 Step = RawStreamingChoice | str | BaseException | Delay
 """A scripted step: a raw choice, a text chunk (`str`), an exception to raise, or a `Delay`."""
+
+
+def words(text: str) -> list[str]:
+    """`text` in word-sized chunks, as a model streams it; joined, they give `text` back."""
+    return re.findall(r"\s*\S+\s*?(?=\s|$)|\s+$", text) or [text]
 
 
 def final(usage: Usage | None = None, **tokens: int) -> RawFinal:

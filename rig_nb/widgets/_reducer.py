@@ -10,7 +10,8 @@ or tool output: the front end renders it as text or sanitised markdown, never as
 block = {"kind": "text", "turn": n, "text": str}
       | {"kind": "reasoning", "turn": n, "text": str, "done": bool}
       | {"kind": "tool", "turn": n, "id": internal_call_id, "call_id": str, "name": str,
-         "args": str, "status": "streaming" | "called" | "waiting" | "running" | "done" | "skipped",
+         "args": str,
+         "status": "streaming" | "called" | "waiting" | "running" | "done" | "skipped" | "error",
          "decision": str | None, "result": {"text": str, "json": bool, "images": [image...]} | None}
 image = {"mime": "image/png", "data": base64} | {"url": "https://..."}
 ```
@@ -38,6 +39,8 @@ from ..core.streaming import (
 
 __all__ = ["ViewState", "usage_dict"]
 
+TOOL_FAILURE = "Toolset error: "
+"""How a failed tool call's result starts (spec 1.7): shown as an error on its card."""
 _IMAGE_MIMES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
 
 
@@ -173,7 +176,12 @@ class ViewState:
             pass
         images = [image for c in result.content if isinstance(c, Image) if (image := _image(c))]
         block["result"] = {"text": text, "json": is_json, "images": images}
-        if block["status"] != "skipped":
+        if block["status"] == "skipped":
+            return
+        if text.startswith(TOOL_FAILURE):
+            block["status"] = "error"  # a tool that raised, bad arguments, or no such tool
+            block["decision"] = text.removeprefix(TOOL_FAILURE)
+        else:
             block["status"] = "done"
 
     # -- approvals and endings -------------------------------------------------------------------

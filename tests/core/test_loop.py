@@ -611,3 +611,11 @@ async def test_final_items_expose_usage() -> None:
     item = items[1]
     assert isinstance(item, StreamAssistantItem) and isinstance(item.content, StreamedFinal)
     assert item.content.token_usage() == Usage(total_tokens=7)
+
+
+def test_words_chunks_text_like_a_model_streams_it() -> None:
+    from rig_nb.testing import words
+
+    assert words("It is **21 °C**.") == ["It", " is", " **21", " °C**."]
+    for text in ["", "one", "  a  b ", "line\n\nbreak"]:
+        assert "".join(words(text)) == text

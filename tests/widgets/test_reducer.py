@@ -172,3 +172,25 @@ def test_transcripts_escape_everything() -> None:
         "<script>window.__pwned=1</script> & <b>bold</b>",
         "[error] <img src=x onerror=alert(1)>",
     ]
+
+
+def test_failed_tool_calls_show_as_errors_on_their_card() -> None:
+    view = ViewState()
+    view.apply(
+        a(
+            StreamedToolCall(
+                tool_call=ToolCall(id="t", function=ToolFunction(name="ghost")),
+                internal_call_id="i",
+            )
+        )
+    )
+    failure = "Toolset error: ToolNotFoundError: ghost"
+    view.apply(
+        StreamUserItem(
+            content=StreamedToolResult(
+                tool_result=ToolResult(id="t", content=[Text(text=failure)]), internal_call_id="i"
+            )
+        )
+    )
+    block = view.state["blocks"][0]
+    assert (block["status"], block["decision"]) == ("error", "ToolNotFoundError: ghost")
