@@ -1,0 +1,213 @@
+"""The notebook as a user sees it: JupyterLab in Chromium, clicks and all."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .conftest import SECRET_KEY, Lab, copy_example, screenshot
+
+SAMPLER = """() => {
+    window.__samples = [];
+    window.__sampler = setInterval(() => {
+        const body = document.querySelector('.rig-nb .rig-body');
+        if (!body) return;
+        const text = body.textContent;
+        if (window.__samples[window.__samples.length - 1] !== text) window.__samples.push(text);
+    }, 5);
+}"""
+
+KERNEL_STATUS = "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+
+SETUP = """
+%load_ext rig_nb
+from rig_nb import tool
+from rig_nb.testing import Delay, ScriptedModel, final, tool_call, words
+
+deleted = []
+
+@tool
+def delete_file(path: str) -> str:
+    \"\"\"Delete a file.\"\"\"
+    deleted.append(path)
+    return f"deleted {path}"
+
+model = ScriptedModel([
+    ["I will delete it. ", tool_call("delete_file", {"path": "a.txt"}), final(total_tokens=10)],
+    [*words("All done here."), final(total_tokens=20)],
+])
+"""
+CHECK = """
+result = [m.content[0].content[0].text for m in agent_history if m.role == "user" and m.content[0].__class__.__name__ == "ToolResult"]
+print("CHECK", deleted, "|", agent_result.response if "agent_result" in dir() else None, "|", len(agent_history), "|", result)
+"""
+
+
+def run_and_wait_for_approval(lab: Lab, page: Any, name: str, *cells: str) -> None:
+    lab.open(page, lab.write(name, *cells))
+    lab.command(page, "notebook:run-all-cells")
+    page.wait_for_selector(".rig-approve", timeout=30_000)
+
+
+def test_quickstart_streams_progressively_and_ends_complete(lab: Lab, page: Any) -> None:
+    lab.open(page, copy_example(lab, "quickstart"))
+    page.evaluate(SAMPLER)
+    lab.command(page, "notebook:run-all-cells")
+    text = lab.output(page, "messages;")
+    assert "It is **21 °C** and clear in Paris, with a light breeze." in text
+    assert "4 messages; 168 tokens" in text
+    first = page.locator(".rig-nb").first
+    page.wait_for_function("() => document.querySelector('.rig-nb').dataset.status === 'done'")
+    body = first.locator(".rig-body").inner_text()
+    assert "It is 21 °C and clear in Paris, with a light breeze." in body  # **21 °C** rendered bold
+    assert first.locator(".rig-body strong").first.inner_text() == "21 °C"
+    assert "get_weather" in first.locator(".rig-tool-name").inner_text()
+    usage = first.locator(".rig-usage").inner_text()
+    assert "total: 143 in · 25 out · 168 total" in usage
+    samples: list[str] = page.evaluate("() => window.__samples")
+    partial = [s for s in samples if "It is" in s and "breeze." not in s]
+    assert len(partial) >= 3, samples  # several distinct renders before the end
+    lab.output(page, "['user', 'assistant', 'user', 'assistant', 'user', 'assistant']")
+    screenshot(page, "quickstart-light")
+    lab.command(page, "apputils:change-theme", {"theme": "JupyterLab Dark"})
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=15_000)
+    page.wait_for_timeout(500)
+    screenshot(page, "quickstart-dark")
+    lab.command(page, "apputils:change-theme", {"theme": "JupyterLab Light"})
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'", timeout=15_000)
+
+
+def test_approve_runs_the_tool_and_the_next_cell_sees_the_result(lab: Lab, page: Any) -> None:
+    run_and_wait_for_approval(
+        lab,
+        page,
+        "approve",
+        SETUP,
+        "%%agent -m model -t delete_file --approve ask\nDelete a.txt",
+        CHECK,
+    )
+    assert page.locator(".rig-nb").first.get_attribute("data-status") == "waiting"
+    page.click(".rig-approve")
+    text = lab.output(page, "CHECK")
+    assert "CHECK ['a.txt'] | I will delete it. All done here." not in text  # final turn only
+    assert "CHECK ['a.txt'] | All done here. | 4 | ['deleted a.txt']" in text
+    assert page.locator(".rig-tool").first.get_attribute("class") == "rig-tool rig-tool-done"
+
+
+def test_skip_sends_the_reason_to_the_model(lab: Lab, page: Any) -> None:
+    run_and_wait_for_approval(
+        lab, page, "skip", SETUP, "%%agent -m model -t delete_file\nDelete a.txt", CHECK
+    )
+    page.fill(".rig-reason", "keep a.txt, it is needed")
+    page.click(".rig-skip")
+    text = lab.output(page, "CHECK")
+    assert (
+        "CHECK [] | All done here. | 4 | ['The user declined to run this tool: keep a.txt, it is needed']"
+        in text
+    )
+
+
+def test_terminate_ends_the_run_with_a_clear_message(lab: Lab, page: Any) -> None:
+    run_and_wait_for_approval(
+        lab,
+        page,
+        "terminate",
+        SETUP,
+        "%%agent -m model -t delete_file\nDelete a.txt",
+        'print("CHECK", deleted, "|", agent_error, "|", len(agent_history))',
+    )
+    page.click(".rig-terminate")
+    text = lab.output(page, "CHECK")
+    assert "CHECK [] | PromptError: PromptCancelled: terminated by the user | 1" in text
+    banner = page.locator(".rig-banner").first.inner_text()
+    assert banner == "Stopped: terminated by the user"
+
+
+def test_stop_mid_stream_keeps_the_partial_history(lab: Lab, page: Any) -> None:
+    lab.open(
+        page,
+        lab.write(
+            "stop",
+            SETUP,
+            "slow = ScriptedModel([[*[s for w in words('one two three four five six seven eight nine ten') for s in (w, Delay(0.15))], final()]])",
+            "%%agent -m slow\nCount to ten slowly.",
+            'print("CHECK", agent_error.reason, "|", agent_history[-1].content[0].text)',
+        ),
+    )
+    lab.command(page, "notebook:run-all-cells")
+    page.wait_for_function(
+        "() => { const b = document.querySelector('.rig-nb .rig-body'); return b && b.textContent.includes('three'); }",
+        timeout=30_000,
+    )
+    page.click(".rig-stop")
+    text = lab.output(page, "CHECK")
+    assert "CHECK stopped by user | one two three" in text
+    assert "ten" not in text
+    assert page.locator(".rig-banner").first.inner_text() == "Stopped: stopped by user"
+
+
+def test_the_kernel_interrupt_ends_an_approval_wait_within_a_second(lab: Lab, page: Any) -> None:
+    run_and_wait_for_approval(
+        lab,
+        page,
+        "interrupt",
+        SETUP,
+        "%%agent -m model -t delete_file\nDelete a.txt",
+        'print("CHECK", deleted, "|", [m.role for m in agent_history])',
+    )
+    started = time.monotonic()
+    lab.command(page, "notebook:interrupt-kernel")
+    page.wait_for_function(
+        "() => document.querySelector('.rig-nb').dataset.status === 'cancelled'", timeout=5_000
+    )
+    assert time.monotonic() - started < 1.0
+    # JupyterLab drops the queued check cell with the interrupt; ask the kernel directly.
+    statuses = []
+    for _ in range(60):
+        statuses.append(page.evaluate(KERNEL_STATUS))
+        if statuses[-1] == "idle":
+            break
+        page.wait_for_timeout(250)
+    assert statuses[-1] == "idle", statuses
+    # ipykernel aborts what arrives until its stop-on-error marker has passed; then it runs again.
+    check = 'print("CHECK", deleted, "|", [(m.role, m.content[0].text) for m in agent_history])'
+    for _ in range(10):
+        text = lab.kernel_print(page, check)
+        if text != "[execute aborted]":
+            break
+        page.wait_for_timeout(300)
+    # The interrupted turn keeps what was said; the call that never ran is not in the history.
+    assert text == "CHECK [] | [('user', 'Delete a.txt'), ('assistant', 'I will delete it. ')]\n"
+
+
+def test_api_keys_never_reach_widget_state_or_the_saved_notebook(lab: Lab, page: Any) -> None:
+    path = lab.write(
+        "secrets",
+        "%load_ext rig_nb",
+        "import os\nfrom rig_nb.providers import OpenAIChatModel\n"
+        "gpt = OpenAIChatModel('gpt-4o-mini', api_key=os.environ['RIG_NB_TEST_KEY'], base_url=os.environ['RIG_NB_TEST_URL'])\n"
+        "gpt",
+        "%%agent -m gpt --new\nSay hello.",
+        "%%agent -m gpt\nAgain.",
+        'print("CHECK", agent_result.response, "|", agent_error)',
+    )
+    lab.open(page, path)
+    lab.command(page, "notebook:run-all-cells")
+    text = lab.output(page, "CHECK")
+    assert "Hello there, Ünïcode ✓." in text
+    assert "Incorrect API key provided: [redacted]" in text
+    state = page.evaluate(
+        """async () => {
+            const out = [];
+            for (const el of document.querySelectorAll('.rig-nb')) out.push(el.textContent);
+            return out.join('\\n');
+        }"""
+    )
+    assert "returned HTTP 401" in state
+    lab.command(page, "docmanager:save")
+    page.wait_for_timeout(1500)
+    saved = (lab.root / path).read_text()
+    assert "application/vnd.jupyter.widget-state+json" in saved  # widget state was saved...
+    assert '"state"' in saved
+    assert SECRET_KEY not in saved  # ...and it holds no key
+    assert SECRET_KEY not in state
