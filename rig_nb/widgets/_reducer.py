@@ -240,8 +240,9 @@ def _pretty(arguments: Any) -> str:
 
 def _image(image: Image) -> dict[str, str] | None:
     if isinstance(image.data, Base64):
-        mime = _IMAGE_MIMES.get(image.media_type or "png")
-        return {"mime": mime, "data": image.data.value} if mime else None
+        # Non-raster types (SVG) travel as data; the front end shows only raster ones.
+        kind = image.media_type or "png"
+        return {"mime": _IMAGE_MIMES.get(kind, f"image/{kind}"), "data": image.data.value}
     if isinstance(image.data, Url) and image.data.value.startswith(("https://", "http://")):
         return {"url": image.data.value}
     return None

@@ -78,6 +78,7 @@ class AgentView(anywidget.AnyWidget):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._decisions: dict[str, asyncio.Future[ToolCallHookAction]] = {}
         self._rendered_event: asyncio.Event | None = None
+        self._known_tools: set[str] | None = None
         self.run_stream: PromptStream | None = None
         self.last_run: PromptStream | None = None
         """The latest run: its `history`, `cancelled` and `error` stay readable after it ended."""
@@ -115,6 +116,7 @@ class AgentView(anywidget.AnyWidget):
         self._rendered_event = asyncio.Event()
         if self.rendered:
             self._rendered_event.set()
+        self._known_tools = set(request.agent.tools.names)
         self.view_state = ViewState(rag_text(request.prompt) or "")
         self._flush()
         async with request.stream() as run:
@@ -161,6 +163,11 @@ class AgentView(anywidget.AnyWidget):
 
     async def decide(self, tool_name: str, internal_call_id: str) -> ToolCallHookAction:
         """Run, skip or terminate one tool call, by policy or by a click."""
+        if self._known_tools is not None and tool_name not in self._known_tools:
+            # A tool the agent does not have: nothing can run, so there is nothing to approve;
+            # the tool server answers the model with ToolNotFoundError.
+            self._status(internal_call_id, "running")
+            return ToolCallHookAction.cont()
         policy = "auto" if tool_name in self.always_allowed else self.policy.for_tool(tool_name)
         if policy == "ask" and not await self._front_end_present():
             policy = self.policy.headless

@@ -211,3 +211,57 @@ def test_api_keys_never_reach_widget_state_or_the_saved_notebook(lab: Lab, page:
     assert '"state"' in saved
     assert SECRET_KEY not in saved  # ...and it holds no key
     assert SECRET_KEY not in state
+
+
+def test_failures_are_clear_and_keep_the_history(lab: Lab, page: Any) -> None:
+    setup = """
+%load_ext rig_nb
+from rig_nb import ProviderError, tool
+from rig_nb.testing import ScriptedModel, final, tool_call
+
+@tool
+def flaky() -> str:
+    \"\"\"Fails.\"\"\"
+    raise ValueError("disk full")
+
+failing = ScriptedModel([["Partial answer", ProviderError("upstream 502 Bad Gateway")]])
+raising = ScriptedModel([[tool_call("flaky"), final()], ["Recovered after the tool failed.", final()]])
+dreaming = ScriptedModel([[tool_call("no_such_tool", {"q": 1}), final()], ["That tool does not exist.", final()]])
+"""
+    lab.open(
+        page,
+        lab.write(
+            "failures",
+            setup,
+            "%%agent -m failing --new\nQuestion one",
+            'print("CHECK1", [(m.role, m.content[0].text) for m in agent_history], "|", agent_error)',
+            "%%agent -m raising -t flaky --approve auto --new\nQuestion two",
+            'print("CHECK2", len(agent_history), "|", agent_history[2].content[0].content[0].text)',
+            "%%agent -m dreaming --new\nQuestion three",
+            'print("CHECK3", len(agent_history), "|", agent_history[2].content[0].content[0].text)',
+        ),
+    )
+    lab.command(page, "notebook:run-all-cells")
+    one = lab.output(page, "CHECK1")
+    assert "[('user', 'Question one'), ('assistant', 'Partial answer')]" in one
+    assert "CompletionError: ProviderError: upstream 502 Bad Gateway" in one
+    two = lab.output(page, "CHECK2")
+    assert "CHECK2 4 | Toolset error: ToolCallError: ToolCallError: disk full" in two
+    three = lab.output(page, "CHECK3")
+    assert "CHECK3 4 | Toolset error: ToolNotFoundError: no_such_tool" in three
+    views = page.locator(".rig-nb")
+    assert (
+        views.nth(0).locator(".rig-banner").inner_text()
+        == "CompletionError: ProviderError: upstream 502 Bad Gateway"
+    )
+    assert views.nth(0).get_attribute("data-status") == "error"
+    assert (
+        views.nth(1).locator(".rig-tool-status").inner_text()
+        == "error: ToolCallError: ToolCallError: disk full"
+    )
+    assert "rig-tool-error" in (views.nth(1).locator(".rig-tool").get_attribute("class") or "")
+    assert (
+        views.nth(2).locator(".rig-tool-status").inner_text()
+        == "error: ToolNotFoundError: no_such_tool"
+    )
+    assert "Recovered after the tool failed." in views.nth(1).inner_text()

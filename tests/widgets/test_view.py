@@ -270,3 +270,12 @@ async def test_clicks_arrive_through_the_widget_comm_message_path() -> None:
     view._handle_msg(message)
     await run
     assert RAN == ["a.txt"]
+
+
+async def test_a_hallucinated_tool_is_not_put_to_the_user() -> None:
+    model = ScriptedModel([[tool_call("no_such_tool"), final()], ["ok", final()]])
+    view = AgentView(Agent(model, tools=[delete_file]), approval=ApprovalPolicy(timeout=None))
+    view.rendered = True  # someone could click, but there is nothing to approve
+    await asyncio.wait_for(view.run("x", max_turns=1), timeout=5)
+    card = next(b for b in view.state["blocks"] if b["kind"] == "tool")
+    assert (card["status"], card["decision"]) == ("error", "ToolNotFoundError: no_such_tool")
