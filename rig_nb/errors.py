@@ -15,6 +15,7 @@ RigError
 │   └── ProviderError        "ProviderError: ..."
 ├── PromptError              the agent loop ended without an answer
 │   ├── MaxTurnsError        "MaxTurnError: (reached max turn limit: N)"
+│   ├── OutputValidationError the final answer is not the structured output asked for
 │   └── PromptCancelled      "PromptCancelled: reason"
 ├── ToolError                one tool failed                 "ToolCallError: ..." / "JsonError: ..."
 ├── ToolSetError             "ToolCallError: ..." / "JsonError: ..." / "Tool call interrupted"
@@ -41,6 +42,7 @@ __all__ = [
     "HttpError",
     "JsonError",
     "MaxTurnsError",
+    "OutputValidationError",
     "PromptCancelled",
     "PromptError",
     "ProviderConnectionError",
@@ -173,6 +175,23 @@ class MaxTurnsError(PromptError):
         super().__init__(f"MaxTurnError: (reached max turn limit: {max_turns})", chat_history)
         self.max_turns = max_turns
         self.prompt = prompt
+
+
+class OutputValidationError(PromptError):
+    """The final answer did not validate into the agent's `output_type`; `raw_text` keeps it."""
+
+    def __init__(
+        self, output_type: str, raw_text: str, errors: str, chat_history: list[AnyMessage]
+    ) -> None:
+        preview = raw_text if len(raw_text) <= 300 else raw_text[:300] + "..."
+        super().__init__(
+            f"OutputValidationError: the final answer is not a valid {output_type}: {errors}; "
+            f"raw text: {preview!r}",
+            chat_history,
+        )
+        self.output_type = output_type
+        self.raw_text = raw_text
+        self.errors = errors
 
 
 class PromptCancelled(PromptError):

@@ -20,9 +20,12 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from ..errors import (
     CompletionError,
     MaxTurnsError,
+    OutputValidationError,
     PromptCancelled,
     ProviderError,
     RequestError,
@@ -32,6 +35,7 @@ from ._accumulator import StreamingCompletionResponse
 from .agent import CompletionRequest
 from .content import Reasoning, ReasoningText, Text, ToolCall, ToolResult
 from .messages import AnyMessage, AssistantMessage, Document, Message, Usage, UserMessage, rag_text
+from .output import parse_output
 from .streaming import (
     FinalResponse,
     MultiTurnStreamItem,
@@ -176,9 +180,12 @@ class RunLoop:
                 self.tracer.finish(self.usage)
                 logger.info("Agent multi-turn stream finished")
                 history = list(self.new_messages) if self.request.chat_history is not None else None
-                yield FinalResponse(
+                final = FinalResponse(
                     response=turn_text, aggregated_usage=self.usage, history=history
                 )
+                if self.agent.output_type is not None:
+                    final = final.with_output(self._structured(turn_text))
+                yield final
                 return
 
     async def _take(
@@ -223,6 +230,18 @@ class RunLoop:
                     raise self._cancelled(action.reason)
             self.saw_text = False
         return True
+
+    def _structured(self, text: str) -> Any:
+        output_type = self.agent.output_type
+        try:
+            return parse_output(output_type, text)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'answer'}: {e['msg']}"
+                for e in exc.errors(include_url=False)
+            )
+            name = getattr(output_type, "__name__", str(output_type))
+            raise OutputValidationError(name, text, problems, self.committed_history()) from exc
 
     def _commit(self, turn: _Turn, turn_text: str) -> bool:
         """Append the turn to the history (spec T10); True when the loop goes on."""

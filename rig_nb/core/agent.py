@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from ..errors import UserError
 from .hooks import PromptHook
 from .messages import AnyMessage, Document, Message, ToolChoice, UserMessage
+from .output import output_schema as output_schema_of
 from .streaming import RawStreamingChoice
 from .tools import Tool, ToolDefinition, ToolSet
 
@@ -113,6 +114,7 @@ class Agent:
         tool_choice: ToolChoice | None = None,
         default_max_turns: int | None = None,
         hook: PromptHook | None = None,
+        output_type: Any = None,
         output_schema: dict[str, Any] | None = None,
     ) -> None:
         model = resolve_model(model)
@@ -138,6 +140,10 @@ class Agent:
         self.tool_choice: ToolChoice | None = tool_choice
         self.default_max_turns: int | None = default_max_turns
         self.hook: PromptHook | None = hook
+        self.output_type: Any = output_type
+        """Validate the final answer into this type (`FinalResponse.output`)."""
+        if output_type is not None and output_schema is None:
+            output_schema = output_schema_of(output_type)
         self.output_schema: dict[str, Any] | None = output_schema
 
     @property

@@ -21,7 +21,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from pydantic import BaseModel, Field, model_serializer, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, model_serializer, model_validator
 
 from ._wire import Frozen, as_object
 from .content import Reasoning, ReasoningContent, ToolCall, ToolFunction, ToolResult
@@ -326,6 +326,17 @@ class FinalResponse(Frozen):
     aggregated_usage: Usage = Field(default_factory=Usage)
     """JSON key `aggregatedUsage`."""
     history: list[AnyMessage] | None = None
+    _output: Any = PrivateAttr(default=None)
+
+    @property
+    def output(self) -> Any:
+        """The final answer validated into the agent's `output_type` (`None` without one)."""
+        return self._output
+
+    def with_output(self, output: Any) -> FinalResponse:
+        """This response carrying a structured output (not part of the JSON)."""
+        self._output = output
+        return self
 
     @property
     def usage(self) -> Usage:

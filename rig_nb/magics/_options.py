@@ -42,6 +42,9 @@ __all__ = ["CellOptions", "interpolate", "parse_cell_line", "resolve_model", "re
 @argument("-o", "--out", default=None, help="variable that receives the FinalResponse")
 @argument("--history-var", default=None, help="variable that receives the conversation")
 @argument("--no-widget", action="store_true", help="stream plain text instead of the widget")
+@argument(
+    "--output", default=None, help="a pydantic model in the namespace: the answer is parsed into it"
+)
 def _agent_options(line: str) -> None:
     """%%agent [options]; the cell body is the prompt, with {name} interpolation."""
 
@@ -60,6 +63,7 @@ class CellOptions:
     out: str | None = None
     history_var: str | None = None
     no_widget: bool = False
+    output: str | None = None
 
 
 def parse_cell_line(line: str) -> CellOptions:
@@ -96,6 +100,7 @@ def parse_cell_line(line: str) -> CellOptions:
         out=args.out,
         history_var=args.history_var,
         no_widget=args.no_widget,
+        output=args.output,
     )
 
 
@@ -141,6 +146,18 @@ def resolve_tools(names: list[str], namespace: Mapping[str, Any]) -> list[Tool]:
         else:
             raise UsageError(f"{name!r} is a {type(value).__name__}, not a function or a tool")
     return tools
+
+
+def resolve_output_type(name: str | None, namespace: Mapping[str, Any]) -> Any:
+    """The structured-output type named by `--output`."""
+    if name is None:
+        return None
+    value = namespace.get(name)
+    if not isinstance(value, type):
+        raise UsageError(
+            f"--output needs the name of a class (a pydantic model) in the namespace, got {name!r}"
+        )
+    return value
 
 
 def resolve_system(ref: str | None, namespace: Mapping[str, Any]) -> str | None:

@@ -35,6 +35,7 @@ from ._options import (
     interpolate,
     parse_cell_line,
     resolve_model,
+    resolve_output_type,
     resolve_system,
     resolve_tools,
 )
@@ -74,6 +75,7 @@ class Session:
             out=options.out or self.out,
             history_var=options.history_var or self.history_var,
             no_widget=options.no_widget or d.no_widget,
+            output=options.output or d.output,
         )
 
     def set_defaults(self, options: CellOptions) -> None:
@@ -95,8 +97,9 @@ class Session:
         found = resolve_model(options.model, namespace)
         tools = resolve_tools(options.tools or [], namespace)
         system = resolve_system(options.system, namespace)
+        output_type = resolve_output_type(options.output, namespace)
         if isinstance(found, Agent):
-            if not tools and system is None:
+            if not tools and system is None and output_type is None:
                 return found
             return Agent(
                 found.model,
@@ -108,8 +111,9 @@ class Session:
                 max_tokens=found.max_tokens,
                 additional_params=found.additional_params,
                 hook=found.hook,
+                output_type=output_type or found.output_type,
             )
-        return Agent(found, preamble=system, tools=tools)
+        return Agent(found, preamble=system, tools=tools, output_type=output_type)
 
 
 _SESSIONS: dict[int, Session] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
@@ -53,6 +54,7 @@ from ._base import (
     source_url,
 )
 from ._sse import aiter_sse
+from ._trace import record_response
 
 __all__ = ["AnthropicModel", "AnthropicResponse", "AnthropicUsage"]
 
@@ -133,6 +135,14 @@ class AnthropicModel(HttpModel):
             "max_tokens": request.max_tokens or self.default_max_tokens,
             "stream": True,
         }
+        if request.output_schema is not None:  # no native JSON-schema mode: ask for it
+            schema = json.dumps(request.output_schema, ensure_ascii=False)
+            system.append(
+                {
+                    "type": "text",
+                    "text": f"Answer with JSON only, matching this JSON schema: {schema}",
+                }
+            )
         if system:
             body["system"] = system
         if request.tools:
@@ -178,7 +188,9 @@ class _StreamState:
 
     def take(self, kind: Any, data: dict[str, Any]) -> list[RawStreamingChoice]:
         if kind == "message_start":
-            usage = (data.get("message") or {}).get("usage") or {}
+            message: dict[str, Any] = data.get("message") or {}
+            record_response(message.get("id"), message.get("model"))
+            usage = message.get("usage") or {}
             self.usage = AnthropicUsage(input_tokens=usage.get("input_tokens") or 0)
         elif kind == "content_block_start":
             return self._start(data.get("content_block") or {})

@@ -46,6 +46,7 @@ from ._base import (
 )
 from ._http import HttpSettings
 from ._sse import aiter_sse
+from ._trace import record_response
 
 __all__ = ["GeminiModel", "GeminiResponse"]
 
@@ -167,6 +168,7 @@ class GeminiModel(HttpModel):
                 )
             if isinstance(chunk.get("usageMetadata"), dict):
                 usage = chunk["usageMetadata"]
+            record_response(chunk.get("responseId"), chunk.get("modelVersion"))
             candidates: list[Any] = chunk.get("candidates") or []
             candidate: dict[str, Any] = candidates[0] if candidates else {}
             for part in (candidate.get("content") or {}).get("parts") or []:

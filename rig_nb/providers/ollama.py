@@ -28,6 +28,7 @@ from ._base import (
 )
 from ._http import HttpSettings
 from ._ndjson import aiter_ndjson
+from ._trace import record_response
 
 __all__ = ["OllamaModel", "OllamaResponse"]
 
@@ -145,6 +146,7 @@ class OllamaModel(HttpModel):
                     arguments=function.get("arguments") or {},
                 )
             if line.get("done"):
+                record_response(None, line.get("model"))
                 fields = {k: v for k, v in line.items() if k in OllamaResponse.model_fields}
                 yield RawFinal(OllamaResponse.model_validate(fields))
                 return

@@ -37,6 +37,7 @@ from ._base import (
 )
 from ._openai_tools import ToolCallAssembler
 from ._sse import aiter_sse
+from ._trace import record_response
 
 __all__ = ["OpenAIChatModel", "OpenAIChatResponse", "OpenAIChatUsage"]
 
@@ -151,7 +152,7 @@ class OpenAIChatModel(HttpModel):
         """SSE chunks to raw choices (spec 4.1); tool calls are flushed in index order."""
         calls = ToolCallAssembler()
         usage: dict[str, Any] | None = None
-        complete = False
+        complete = seen_id = False
         async for event in aiter_sse(lines):
             data = event.data.strip()
             if not data:
@@ -160,6 +161,9 @@ class OpenAIChatModel(HttpModel):
                 complete = True
                 break
             chunk = json_object(data, self.provider_name)
+            if not seen_id and chunk.get("id"):
+                record_response(chunk.get("id"), chunk.get("model"))
+                seen_id = True
             if isinstance(chunk.get("usage"), dict):
                 usage = chunk["usage"]
             raws, finish = self._chunk(chunk, calls)

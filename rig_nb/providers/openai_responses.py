@@ -51,6 +51,7 @@ from ._base import (
     result_text,
 )
 from ._sse import aiter_sse
+from ._trace import record_response
 
 __all__ = ["OpenAIResponsesModel", "OpenAIResponsesResponse", "OpenAIResponsesUsage"]
 
@@ -148,7 +149,9 @@ class OpenAIResponsesModel(HttpModel):
                 code = data.get("code") or "error"
                 raise ProviderError(f"OpenAI response stream error: {code}: {data.get('message')}")
             if kind == "response.completed":
-                usage = (data.get("response") or {}).get("usage") or {}
+                response: dict[str, Any] = data.get("response") or {}
+                record_response(response.get("id"), response.get("model"))
+                usage = response.get("usage") or {}
                 break
             if kind == "response.failed":
                 error = (data.get("response") or {}).get("error") or {}

@@ -292,3 +292,20 @@ async def test_the_fallback_for_kernels_that_cannot_await(
     assert task is not None
     await task
     assert shell.user_ns["agent_result"].response == "late"
+
+
+async def test_structured_output_from_the_magic(shell: Any) -> None:
+    from pydantic import BaseModel
+
+    class City(BaseModel):
+        name: str
+        population: int
+
+    shell.user_ns.update(
+        City=City, m=ScriptedModel([['{"name": "Paris", "population": 2100000}', final()]])
+    )
+    await cell(shell, "%%agent -m m --output City --new\nBiggest French city, as JSON")
+    assert shell.user_ns["agent_result"].output == City(name="Paris", population=2_100_000)
+    assert shell.user_ns["m"].requests[0].output_schema == City.model_json_schema()
+    result = await cell(shell, "%%agent -m m --output nope\nx")
+    assert "--output needs the name of a class" in str(result.error_in_exec)
