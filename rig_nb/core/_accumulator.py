@@ -100,7 +100,8 @@ class StreamingCompletionResponse:
         while True:
             if self._done:
                 raise StopAsyncIteration
-            await self._running.wait()
+            if not self._running.is_set():
+                await self._running.wait()
             if self._cancelled:
                 await self._finish()
                 raise StopAsyncIteration
@@ -133,6 +134,9 @@ class StreamingCompletionResponse:
         await self.aclose()
 
     def _take(self, raw: RawStreamingChoice) -> StreamedAssistantContent | None:
+        if type(raw) is RawText and self._text is not None:  # the hot path: more of the same text
+            self._text.chunks.append(raw.text)
+            return StreamedText(text=raw.text)
         match raw:
             case RawText(text=text):
                 self._reasoning = None

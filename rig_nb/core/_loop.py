@@ -163,8 +163,13 @@ class RunLoop:
                 pending: list[StreamedToolCall] = []
                 stream = StreamingCompletionResponse(self._open(request))
                 try:
-                    async for content in self._read(stream):
-                        if await self._take(content, prompt, turn, pending):
+                    while (content := await self._next(stream)) is not None:
+                        if hook is None and type(content) is StreamedText:
+                            # The hot path: text with no hook to ask (no aggregate to keep).
+                            self.saw_text = True
+                            turn.text.append(content.text)
+                            yield StreamAssistantItem(content=content)
+                        elif await self._take(content, prompt, turn, pending):
                             yield StreamAssistantItem(content=content)
                 finally:
                     await stream.aclose()
@@ -200,7 +205,11 @@ class RunLoop:
         if isinstance(content, StreamedText):
             if not self.saw_text:
                 self.aggregated_text, self.saw_text = "", True
-            self.aggregated_text += content.text
+            # Concatenate on a local, the attribute cleared first: CPython then grows the string
+            # in place instead of copying it for each token (quadratic on long answers).
+            aggregated, self.aggregated_text = self.aggregated_text, ""
+            aggregated += content.text
+            self.aggregated_text = aggregated
             if hook is not None:
                 action = await hook.on_text_delta(content.text, self.aggregated_text)
                 if action is not None and action.kind == "terminate":
@@ -359,23 +368,24 @@ class RunLoop:
         except Exception as exc:
             raise self._with_history(_as_provider_error(exc)) from exc
 
-    async def _read(
-        self, stream: StreamingCompletionResponse
-    ) -> AsyncIterator[StreamedAssistantContent]:
-        """The provider's content; its failures become `CompletionError`s carrying the history."""
-        while True:
-            try:
-                with self.tracer.in_turn():
-                    content = await anext(stream)
-            except StopAsyncIteration:
-                return
-            except CompletionError as exc:
-                raise self._with_history(exc) from exc.__cause__
-            except AssertionError:
-                raise
-            except Exception as exc:
-                raise self._with_history(_as_provider_error(exc)) from exc
-            yield content
+    async def _next(self, stream: StreamingCompletionResponse) -> StreamedAssistantContent | None:
+        """The provider's next content, `None` at the end.
+
+        Failures become `CompletionError`s carrying the history.
+        """
+        try:
+            if not self.tracer.attaching:  # the hot path: no span to make current
+                return await stream.__anext__()
+            with self.tracer.in_turn():
+                return await stream.__anext__()
+        except StopAsyncIteration:
+            return None
+        except CompletionError as exc:
+            raise self._with_history(exc) from exc.__cause__
+        except AssertionError:
+            raise
+        except Exception as exc:
+            raise self._with_history(_as_provider_error(exc)) from exc
 
     def _with_history(self, error: CompletionError) -> CompletionError:
         error.chat_history = self.partial_history()

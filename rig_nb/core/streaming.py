@@ -277,15 +277,6 @@ class StreamAssistantItem(Frozen):
 
     content: StreamedAssistantContent
 
-    @model_validator(mode="before")
-    @classmethod
-    def _unflatten(cls, data: Any) -> Any:
-        obj = as_object(data)
-        if obj is not None and obj.get("type") == "streamAssistantItem":
-            body = {k: v for k, v in obj.items() if k != "type"}
-            return {"content": _load_assistant_content(body)}
-        return data
-
     @model_serializer(mode="plain")
     def _flatten(self) -> dict[str, Any]:
         content = self.content
@@ -301,14 +292,6 @@ class StreamUserItem(Frozen):
     """A tool result, sent back to the model on the next turn."""
 
     content: StreamedToolResult
-
-    @model_validator(mode="before")
-    @classmethod
-    def _unflatten(cls, data: Any) -> Any:
-        obj = as_object(data)
-        if obj is not None and obj.get("type") == "streamUserItem":
-            return {"content": {k: v for k, v in obj.items() if k != "type"}}
-        return data
 
     @model_serializer(mode="plain")
     def _flatten(self) -> dict[str, Any]:
@@ -386,11 +369,13 @@ _ITEM_CLASSES: dict[str, type[Frozen]] = {
 def item_from_wire(data: dict[str, Any]) -> MultiTurnStreamItem:
     """Parse rig's JSON form of a stream item (a dict)."""
     tag = data.get("type")
-    cls = _ITEM_CLASSES.get(tag) if isinstance(tag, str) else None
-    if cls is None:
-        raise ValueError(
-            f"not a stream item: 'type' must be one of {list(_ITEM_CLASSES)}, got {data!r}"
-        )
-    item = cls.model_validate(data)
-    assert isinstance(item, StreamAssistantItem | StreamUserItem | FinalResponse)
-    return item
+    body = {k: v for k, v in data.items() if k != "type"}
+    if tag == "streamAssistantItem":
+        return StreamAssistantItem(content=_load_assistant_content(body))
+    if tag == "streamUserItem":
+        return StreamUserItem(content=StreamedToolResult.model_validate(body))
+    if tag == "finalResponse":
+        return FinalResponse.model_validate(data)
+    raise ValueError(
+        f"not a stream item: 'type' must be one of {list(_ITEM_CLASSES)}, got {data!r}"
+    )

@@ -49,6 +49,8 @@ class AgentTracer:
         self._tracer: Any = trace.get_tracer("rig_nb") if trace is not None else None
         self._agent_span: Any = None
         self._chat_span: Any = None
+        self._attach = False
+        """Make the chat span current around reads: only when something records it."""
 
     def _common(self) -> dict[str, str]:
         attributes = {"gen_ai.agent.name": self._agent.label}
@@ -107,11 +109,17 @@ class AgentTracer:
         self._chat_span = self._tracer.start_span(
             "chat_streaming", context=parent, attributes=attributes
         )
+        self._attach = bool(self._chat_span.is_recording())
+
+    @property
+    def attaching(self) -> bool:
+        """Whether reads run with the chat span made current (only when it records)."""
+        return self._attach
 
     @contextmanager
     def in_turn(self) -> Generator[None, None, None]:
         """Make the model call's span current around one provider read (no `yield` inside)."""
-        if self._chat_span is None or otel_context is None or trace is None:
+        if not self._attach or otel_context is None or trace is None:
             yield
             return
         token = otel_context.attach(trace.set_span_in_context(self._chat_span))

@@ -132,6 +132,10 @@ class HttpModel:
         async with self._http.stream_lines(path, body, params=self.query()) as lines:
             async for choice in self.parse(lines):
                 yield choice
+            # Read what follows the terminal event, so the connection goes back to the pool
+            # (a closed half-read response costs a new TCP and TLS handshake on the next turn).
+            async for _ in lines:
+                pass
 
 
 # -- helpers shared by the provider modules --------------------------------------------------------
@@ -149,10 +153,13 @@ class UniqueToolIds:
         return name if count == 1 else f"{name}_{count}"
 
 
+_loads = json.loads
+
+
 def json_object(data: str, provider: str) -> dict[str, Any]:
     """Parse one chunk; a malformed one is a `ResponseError` naming the provider."""
     try:
-        value: Any = json.loads(data)
+        value: Any = _loads(data)
     except ValueError as exc:
         raise ResponseError(
             f"{provider} sent a chunk that is not JSON ({exc}): {data[:200]!r}"

@@ -130,7 +130,8 @@ class ProviderClient:
         url = f"{self.base_url}{path}"
         response = await self._send(url, body, params)
         try:
-            yield self._lines(response)
+            with self._mapped(url):  # failures while the lines are read, too
+                yield response.aiter_lines()
         finally:
             await response.aclose()
 
@@ -205,11 +206,6 @@ class ProviderClient:
             headers=headers,
             hint=_HINTS.get(response.status_code, ""),
         )
-
-    async def _lines(self, response: httpx.Response) -> AsyncIterator[str]:
-        with self._mapped(str(response.request.url)):
-            async for line in response.aiter_lines():
-                yield line
 
     def _redact(self, text: str) -> str:
         return self._secret.redact(text) if self._secret is not None else text

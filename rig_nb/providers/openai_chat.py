@@ -133,14 +133,17 @@ class OpenAIChatModel(HttpModel):
         choice = _chunk_choice(chunk)
         if choice is None:
             return [], False
-        out: list[RawStreamingChoice] = []
         delta: dict[str, Any] = choice.get("delta") or {}
+        content = delta.get("content")
+        if len(delta) <= 2 and content and not choice.get("finish_reason"):
+            if len(delta) == 1 or "role" in delta:  # the common chunk: text only
+                return [RawText(content)], False
+        out: list[RawStreamingChoice] = []
         for entry in delta.get("tool_calls") or []:
             out += calls.feed(entry)
         reasoning = delta.get("reasoning_content") or delta.get("reasoning")
         if isinstance(reasoning, str) and reasoning:
             out.append(RawReasoningDelta(None, reasoning))
-        content = delta.get("content")
         if isinstance(content, str) and content:
             out.append(RawText(content))
         finish = choice.get("finish_reason")

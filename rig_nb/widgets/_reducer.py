@@ -65,6 +65,10 @@ class ViewState:
         self._turn = 0
         self._after_results = False
         self._tools: dict[str, dict[str, Any]] = {}
+        self._chunks: dict[int, list[str]] = {}
+        """Text of growing blocks (by index), joined only when a snapshot is taken: appending
+        to a block's string for each token would be quadratic on long answers."""
+        self._stale: set[int] = set()
 
     # -- items ---------------------------------------------------------------------------------
 
@@ -112,28 +116,42 @@ class ViewState:
             return blocks[-1]
         return None
 
+    def _grow(self, text: str) -> None:
+        """Append to the last block's text."""
+        index = len(self.state["blocks"]) - 1
+        self._chunks.setdefault(index, []).append(text)
+        self._stale.add(index)
+
     def _text(self, text: str) -> None:
-        block = self._last("text")
-        if block is None:
-            self.state["blocks"].append({"kind": "text", "turn": self._turn, "text": text})
-        else:
-            block["text"] += text
+        if self._last("text") is None:
+            self.state["blocks"].append({"kind": "text", "turn": self._turn, "text": ""})
+        self._grow(text)
 
     def _reasoning_delta(self, text: str) -> None:
         block = self._last("reasoning")
         if block is None or block["done"]:
             block = {"kind": "reasoning", "turn": self._turn, "text": "", "done": False}
             self.state["blocks"].append(block)
-        block["text"] += text
+        self._grow(text)
+
+    def _materialize(self) -> None:
+        blocks: list[dict[str, Any]] = self.state["blocks"]
+        for index in self._stale:
+            blocks[index]["text"] = "".join(self._chunks[index])
+        self._stale.clear()
 
     def _reasoning(self, reasoning: Reasoning) -> None:
         """A full block is the finished form of the deltas before it: shown once, not twice."""
         text = reasoning.display_text() or "(encrypted reasoning)"
-        for block in reversed(self.state["blocks"]):
+        blocks: list[dict[str, Any]] = self.state["blocks"]
+        for index in range(len(blocks) - 1, -1, -1):
+            block = blocks[index]
             if block["turn"] != self._turn:
                 break
             if block["kind"] == "reasoning" and not block["done"]:
                 block["text"], block["done"] = text, True
+                self._chunks[index] = [text]
+                self._stale.discard(index)
                 return
         block = self._last("reasoning")
         if block is not None and block["done"] and text == "(encrypted reasoning)":
@@ -225,10 +243,12 @@ class ViewState:
 
     def snapshot(self) -> dict[str, Any]:
         """A copy to hand to the widget (traitlets compares by value)."""
+        self._materialize()
         return copy.deepcopy(self.state)
 
     def text(self) -> str:
         """All streamed assistant text, in order."""
+        self._materialize()
         return "".join(b["text"] for b in self.state["blocks"] if b["kind"] == "text")
 
 

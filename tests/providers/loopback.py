@@ -20,6 +20,8 @@ class Scripted:
     pieces: list[bytes | float] = field(default_factory=list)
     cut: bool = False
     """Drop the connection before the body is complete."""
+    keep_alive: bool = False
+    """Leave the connection open for the next request (HTTP/1.1 keep-alive)."""
 
     @staticmethod
     def body(
@@ -74,7 +76,8 @@ class LoopbackServer:
                 for key, value in response.headers.items():
                     self.send_header(key, value)
                 self.send_header("transfer-encoding", "chunked")
-                self.send_header("connection", "close")
+                if not response.keep_alive:
+                    self.send_header("connection", "close")
                 self.end_headers()
                 try:
                     for piece in response.pieces:

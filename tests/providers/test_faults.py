@@ -283,3 +283,29 @@ async def test_tool_round_trip_over_loopback(family: Family) -> None:
     assert final_of(items).response == family.text
     second_body = json.dumps(server.requests[1][2])
     assert "temp_c" in second_body  # the tool's result went back
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=IDS)
+async def test_the_connection_is_reused_across_turns(family: Family) -> None:
+    import httpx
+
+    opened: list[object] = []
+
+    class Counting(httpx.AsyncHTTPTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await super().handle_async_request(request)
+            opened.append(response.extensions.get("network_stream"))
+            return response
+
+    replies = [
+        Scripted.body(body(family, "text"), content_type=family.content_type, keep_alive=True)
+        for _ in range(3)
+    ]
+    with LoopbackServer(*replies) as server:
+        model = family.make(server.url, FAST)
+        async with httpx.AsyncClient(transport=Counting()) as client:
+            model._http._given = client
+            for _ in range(3):
+                _, err = await collect(Agent(model).stream_prompt("q"))
+                assert err is None
+    assert len({id(s) for s in opened}) == 1, "each turn opened a new connection"
