@@ -111,7 +111,7 @@ ToolCallDeltaContent = ToolCallNameDelta | ToolCallArgsDelta
 # --- provider -> core -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built once per token, and frozen init costs twice as much
 class RawText:
     """A chunk of assistant text."""
 

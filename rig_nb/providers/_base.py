@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, ClassVar
 
 import httpx
@@ -19,6 +19,7 @@ from ..core.messages import AnyMessage, AssistantMessage
 from ..core.streaming import RawStreamingChoice
 from ..errors import RequestError, ResponseError, UserError
 from ._http import HttpSettings, ProviderClient, Secret
+from ._lines import merge_text
 
 __all__ = ["HttpModel"]
 
@@ -139,6 +140,33 @@ class HttpModel:
 
 
 # -- helpers shared by the provider modules --------------------------------------------------------
+
+
+async def drive(
+    units: AsyncIterator[list[Any]], handle: Callable[[Any, list[RawStreamingChoice]], bool]
+) -> AsyncIterator[RawStreamingChoice]:
+    """Turn batches of wire units (SSE events, NDJSON objects) into raw choices.
+
+    `handle(unit, out)` appends a unit's choices to `out` and returns True at the stream's terminal
+    unit. A batch is what had arrived together: its adjacent text deltas are merged, and a failure
+    in it still hands over the choices before it.
+    """
+    async for batch in units:
+        out: list[RawStreamingChoice] = []
+        stop = False
+        try:
+            for unit in batch:
+                if handle(unit, out):
+                    stop = True
+                    break
+        except Exception:
+            for choice in merge_text(out):
+                yield choice
+            raise
+        for choice in merge_text(out):
+            yield choice
+        if stop:
+            return
 
 
 class UniqueToolIds:

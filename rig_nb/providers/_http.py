@@ -28,6 +28,7 @@ from ..errors import (
     ProviderHTTPError,
     ProviderTimeoutError,
 )
+from ._lines import BufferedLines
 
 __all__ = ["HttpSettings", "ProviderClient", "Secret"]
 
@@ -125,13 +126,13 @@ class ProviderClient:
     @asynccontextmanager
     async def stream_lines(
         self, path: str, body: dict[str, Any], *, params: Mapping[str, str] | None = None
-    ) -> AsyncIterator[AsyncIterator[str]]:
+    ) -> AsyncIterator[BufferedLines]:
         """POST `body` as JSON and yield the response's lines; leaving the block closes it."""
         url = f"{self.base_url}{path}"
         response = await self._send(url, body, params)
         try:
             with self._mapped(url):  # failures while the lines are read, too
-                yield response.aiter_lines()
+                yield BufferedLines(response.aiter_text())
         finally:
             await response.aclose()
 

@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ..errors import ResponseError
+from ._lines import BufferedLines, batches
 
-__all__ = ["aiter_ndjson", "decode_ndjson_line"]
+__all__ = ["aiter_ndjson", "aiter_ndjson_batches", "decode_ndjson_line"]
 
 
 def decode_ndjson_line(line: str, provider: str) -> dict[str, Any] | None:
@@ -33,3 +34,16 @@ async def aiter_ndjson(lines: AsyncIterator[str], provider: str) -> AsyncIterato
         value = decode_ndjson_line(line, provider)
         if value is not None:
             yield value
+
+
+async def aiter_ndjson_batches(lines: AsyncIterator[str]) -> AsyncIterator[list[str]]:
+    """The non-blank lines that have arrived together (decoded by the caller, in order)."""
+    if isinstance(lines, BufferedLines):
+        async for batch in batches(lines):
+            kept = [line for line in batch if line.strip()]
+            if kept:
+                yield kept
+        return
+    async for line in lines:
+        if line.strip():
+            yield [line]

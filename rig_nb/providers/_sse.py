@@ -6,13 +6,14 @@ Feed it lines (without their line ending); it returns an event at each blank lin
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
-__all__ = ["SSEDecoder", "ServerSentEvent", "aiter_sse"]
+from ._lines import BufferedLines, batches
+
+__all__ = ["SSEDecoder", "ServerSentEvent", "aiter_sse", "aiter_sse_batches"]
 
 
-@dataclass(frozen=True, slots=True)
-class ServerSentEvent:
+class ServerSentEvent(NamedTuple):
     """One event: its type (`message` unless named), its data lines joined by newlines, its id."""
 
     event: str = "message"
@@ -101,3 +102,38 @@ async def aiter_sse(lines: AsyncIterator[str]) -> AsyncIterator[ServerSentEvent]
         event = decoder.decode("")
         if event is not None:
             yield event
+
+
+async def aiter_sse_batches(lines: AsyncIterator[str]) -> AsyncIterator[list[ServerSentEvent]]:
+    """The events that have arrived together, one list per network read (see `_lines.batches`)."""
+    decoder = SSEDecoder()
+    data = decoder.data_lines
+    source = batches(lines) if isinstance(lines, BufferedLines) else _one_by_one(lines)
+    async for batch in source:
+        events: list[ServerSentEvent] = []
+        for line in batch:
+            if line.startswith("data: ") and not line.endswith("\r"):
+                data.append(line[6:])
+                continue
+            if not line and data and decoder.plain():
+                events.append(
+                    ServerSentEvent(
+                        data=data[0] if len(data) == 1 else "\n".join(data), id=decoder.last_id
+                    )
+                )
+                data.clear()
+                continue
+            event = decoder.decode(line.rstrip("\r"))
+            if event is not None:
+                events.append(event)
+        if events:
+            yield events
+    if decoder.has_pending():
+        event = decoder.decode("")
+        if event is not None:
+            yield [event]
+
+
+async def _one_by_one(lines: AsyncIterator[str]) -> AsyncIterator[list[str]]:
+    async for line in lines:
+        yield [line]

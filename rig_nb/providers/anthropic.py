@@ -47,13 +47,14 @@ from ._base import (
     HttpModel,
     arguments_object,
     document_text,
+    drive,
     image_mime,
     json_object,
     merge_params,
     source_base64,
     source_url,
 )
-from ._sse import aiter_sse
+from ._sse import ServerSentEvent, aiter_sse_batches
 from ._trace import record_response
 
 __all__ = ["AnthropicModel", "AnthropicResponse", "AnthropicUsage"]
@@ -158,19 +159,21 @@ class AnthropicModel(HttpModel):
     async def parse(self, lines: AsyncIterator[str]) -> AsyncIterator[RawStreamingChoice]:
         """Messages events to raw choices (spec 4.3); `error` events end the stream as errors."""
         state = _StreamState()
-        async for event in aiter_sse(lines):
+
+        def handle(event: ServerSentEvent, out: list[RawStreamingChoice]) -> bool:
             if not event.data.strip():
-                continue
+                return False
             data = json_object(event.data, self.provider_name)
             kind = data.get("type")
             if kind == "error":
                 error: dict[str, Any] = data.get("error") or {}
                 kind, message = error.get("type", "error"), error.get("message", "")
                 raise ProviderError(f"anthropic stream error: {kind}: {message}")
-            for raw in state.take(kind, data):
-                yield raw
-            if state.stopped:
-                break
+            out += state.take(kind, data)
+            return state.stopped
+
+        async for raw in drive(aiter_sse_batches(lines), handle):
+            yield raw
         if not state.stopped:
             raise ProviderError("the anthropic stream ended before its message_delta stop_reason")
         yield RawFinal(AnthropicResponse(usage=state.usage))

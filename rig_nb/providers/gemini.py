@@ -35,6 +35,7 @@ from ._base import (
     UniqueToolIds,
     arguments_object,
     document_text,
+    drive,
     image_mime,
     json_object,
     merge_params,
@@ -45,7 +46,7 @@ from ._base import (
     tool_names,
 )
 from ._http import HttpSettings
-from ._sse import aiter_sse
+from ._sse import ServerSentEvent, aiter_sse_batches
 from ._trace import record_response
 
 __all__ = ["GeminiModel", "GeminiResponse"]
@@ -157,9 +158,11 @@ class GeminiModel(HttpModel):
         ids = UniqueToolIds()
         usage: dict[str, Any] = {}
         finished = False
-        async for event in aiter_sse(lines):
+
+        def handle(event: ServerSentEvent, out: list[RawStreamingChoice]) -> bool:
+            nonlocal usage, finished
             if not event.data.strip():
-                continue
+                return False
             chunk = json_object(event.data, self.provider_name)
             if isinstance(chunk.get("error"), dict):
                 error: dict[str, Any] = chunk["error"]
@@ -174,10 +177,12 @@ class GeminiModel(HttpModel):
             for part in (candidate.get("content") or {}).get("parts") or []:
                 raw = _part(part, ids)
                 if raw is not None:
-                    yield raw
-            if candidate.get("finishReason"):
-                finished = True
-                break
+                    out.append(raw)
+            finished = bool(candidate.get("finishReason"))
+            return finished
+
+        async for raw in drive(aiter_sse_batches(lines), handle):
+            yield raw
         if not finished:
             raise ProviderError("the gemini stream ended before a finishReason")
         yield RawFinal(GeminiResponse(usage_metadata=usage))

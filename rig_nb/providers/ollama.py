@@ -22,12 +22,13 @@ from ._base import (
     UniqueToolIds,
     arguments_object,
     document_text,
+    drive,
     image_base64,
     merge_params,
     tool_names,
 )
 from ._http import HttpSettings
-from ._ndjson import aiter_ndjson
+from ._ndjson import aiter_ndjson_batches, decode_ndjson_line
 from ._trace import record_response
 
 __all__ = ["OllamaModel", "OllamaResponse"]
@@ -127,30 +128,43 @@ class OllamaModel(HttpModel):
     async def parse(self, lines: AsyncIterator[str]) -> AsyncIterator[RawStreamingChoice]:
         """NDJSON lines to raw choices (spec 4.5); tool calls get generated ids."""
         ids = UniqueToolIds()
-        async for line in aiter_ndjson(lines, self.provider_name):
+        done = False
+
+        def handle(text: str, out: list[RawStreamingChoice]) -> bool:
+            nonlocal done
+            line = decode_ndjson_line(text, self.provider_name)
+            if line is None:
+                return False
             if line.get("error"):
                 raise ProviderError(f"ollama error: {line['error']}")
             message: dict[str, Any] = line.get("message") or {}
             thinking = message.get("thinking")
             if isinstance(thinking, str) and thinking:
-                yield RawReasoningDelta(None, thinking)
+                out.append(RawReasoningDelta(None, thinking))
             content = message.get("content")
             if isinstance(content, str) and content:
-                yield RawText(content)
+                out.append(RawText(content))
             for call in message.get("tool_calls") or []:
                 function: dict[str, Any] = call.get("function") or {}
                 name = function.get("name") or ""
-                yield RawToolCall(
-                    id=call.get("id") or ids.next(name),
-                    name=name,
-                    arguments=function.get("arguments") or {},
+                out.append(
+                    RawToolCall(
+                        id=call.get("id") or ids.next(name),
+                        name=name,
+                        arguments=function.get("arguments") or {},
+                    )
                 )
             if line.get("done"):
                 record_response(None, line.get("model"))
                 fields = {k: v for k, v in line.items() if k in OllamaResponse.model_fields}
-                yield RawFinal(OllamaResponse.model_validate(fields))
-                return
-        raise ProviderError("the ollama stream ended before its done line")
+                out.append(RawFinal(OllamaResponse.model_validate(fields)))
+                done = True
+            return done
+
+        async for raw in drive(aiter_ndjson_batches(lines), handle):
+            yield raw
+        if not done:
+            raise ProviderError("the ollama stream ended before its done line")
 
 
 def _convert(message: AnyMessage, names: dict[str, str]) -> list[dict[str, Any]]:

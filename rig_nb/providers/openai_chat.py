@@ -29,6 +29,7 @@ from ._base import (
     HttpModel,
     arguments_json,
     document_text,
+    drive,
     image_url,
     json_object,
     merge_params,
@@ -36,7 +37,7 @@ from ._base import (
     result_text,
 )
 from ._openai_tools import ToolCallAssembler
-from ._sse import aiter_sse
+from ._sse import ServerSentEvent, aiter_sse_batches
 from ._trace import record_response
 
 __all__ = ["OpenAIChatModel", "OpenAIChatResponse", "OpenAIChatUsage"]
@@ -130,8 +131,9 @@ class OpenAIChatModel(HttpModel):
         if error:
             message = error.get("message") if isinstance(error, dict) else error
             raise ProviderError(f"{self.provider_name} stream error: {message}")
-        choice = _chunk_choice(chunk)
-        if choice is None:
+        choices: Any = chunk.get("choices")
+        choice: Any = choices[0] if choices else None
+        if not isinstance(choice, dict):
             return [], False
         delta: dict[str, Any] = choice.get("delta") or {}
         content = delta.get("content")
@@ -156,13 +158,17 @@ class OpenAIChatModel(HttpModel):
         calls = ToolCallAssembler()
         usage: dict[str, Any] | None = None
         complete = seen_id = False
-        async for event in aiter_sse(lines):
-            data = event.data.strip()
-            if not data:
-                continue
+
+        def handle(event: ServerSentEvent, out: list[RawStreamingChoice]) -> bool:
+            nonlocal usage, complete, seen_id
+            data = event.data
+            if not data or data[0].isspace():
+                data = data.strip()
+                if not data:
+                    return False
             if data == "[DONE]":
                 complete = True
-                break
+                return True
             chunk = json_object(data, self.provider_name)
             if not seen_id and chunk.get("id"):
                 record_response(chunk.get("id"), chunk.get("model"))
@@ -170,9 +176,12 @@ class OpenAIChatModel(HttpModel):
             if isinstance(chunk.get("usage"), dict):
                 usage = chunk["usage"]
             raws, finish = self._chunk(chunk, calls)
-            for raw in raws:
-                yield raw
+            out += raws
             complete = complete or finish
+            return False
+
+        async for raw in drive(aiter_sse_batches(lines), handle):
+            yield raw
         if not complete:
             raise ProviderError(
                 f"the {self.provider_name} stream ended before it was complete "
@@ -181,11 +190,6 @@ class OpenAIChatModel(HttpModel):
         for raw in calls.flush():
             yield raw
         yield RawFinal(OpenAIChatResponse.model_validate({"usage": usage or {}}))
-
-
-def _chunk_choice(chunk: dict[str, Any]) -> dict[str, Any] | None:
-    choices: list[Any] = chunk.get("choices") or []
-    return choices[0] if choices and isinstance(choices[0], dict) else None
 
 
 def _tool_choice(choice: Any) -> Any:

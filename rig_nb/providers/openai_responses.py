@@ -45,12 +45,13 @@ from ._base import (
     HttpModel,
     arguments_json,
     document_text,
+    drive,
     image_url,
     json_object,
     merge_params,
     result_text,
 )
-from ._sse import aiter_sse
+from ._sse import ServerSentEvent, aiter_sse_batches
 from ._trace import record_response
 
 __all__ = ["OpenAIResponsesModel", "OpenAIResponsesResponse", "OpenAIResponsesUsage"]
@@ -140,9 +141,11 @@ class OpenAIResponsesModel(HttpModel):
         calls: list[RawToolCall] = []
         ids: dict[str, str] = {}  # item id -> internal call id
         usage: dict[str, Any] | None = None
-        async for event in aiter_sse(lines):
+
+        def handle(event: ServerSentEvent, out: list[RawStreamingChoice]) -> bool:
+            nonlocal usage
             if not event.data.strip():
-                continue
+                return False
             data = json_object(event.data, self.provider_name)
             kind = data.get("type", event.event)
             if kind == "error":
@@ -152,7 +155,7 @@ class OpenAIResponsesModel(HttpModel):
                 response: dict[str, Any] = data.get("response") or {}
                 record_response(response.get("id"), response.get("model"))
                 usage = response.get("usage") or {}
-                break
+                return True
             if kind == "response.failed":
                 error = (data.get("response") or {}).get("error") or {}
                 if error:
@@ -163,8 +166,11 @@ class OpenAIResponsesModel(HttpModel):
                 raise ProviderError(
                     f"OpenAI response stream was incomplete: {details.get('reason')}"
                 )
-            for raw in _take(kind, data, ids, calls):
-                yield raw
+            out += _take(kind, data, ids, calls)
+            return False
+
+        async for raw in drive(aiter_sse_batches(lines), handle):
+            yield raw
         if usage is None:
             raise ProviderError("the openai response stream ended before response.completed")
         for call in calls:

@@ -133,3 +133,30 @@ def test_agent_takes_a_model_string(monkeypatch: pytest.MonkeyPatch) -> None:
     assert agent.model.model_name == "claude-sonnet-4-5"
     with pytest.raises(UserError, match="unknown model vendor"):
         Agent("nope:x")
+
+
+async def test_buffered_lines_split_across_chunks_and_know_what_has_arrived() -> None:
+    from rig_nb.providers._lines import BufferedLines, batches, merge_text
+    from rig_nb.core import RawText, RawToolCall
+
+    async def chunks(*parts: str):
+        for part in parts:
+            yield part
+
+    lines = BufferedLines(chunks("a\r", "\nb\nc", "\rd\r\n\r\ne", "\r"))
+    assert [line async for line in lines] == ["a", "b", "c", "d", "", "e"]
+    lines = BufferedLines(chunks("one\ntwo\nthr", "ee\n"))
+    assert await anext(lines) == "one"
+    assert lines.buffered() is True  # "two" has arrived
+    assert await anext(lines) == "two"
+    assert lines.buffered() is False  # "three" is not complete: the next read waits
+    assert await anext(lines) == "three"
+    many = BufferedLines(chunks("".join(f"{i}\n" for i in range(300)), "last\n"))
+    sizes = [len(b) async for b in batches(many)]
+    assert sizes[:4] == [2, 4, 8, 16] and max(sizes) == 64 and sum(sizes) == 301
+    call = RawToolCall(id="t", name="f")
+    assert merge_text([RawText("a"), RawText("b"), call, RawText("c")]) == [
+        RawText("ab"),
+        call,
+        RawText("c"),
+    ]
