@@ -40,7 +40,7 @@ class BufferedLines:
         self._plain = "\r" not in self._buffer
 
     def _find(self) -> re.Match[str] | int | None:
-        """Where the next line ends: a match, or (no "\r" anywhere) the index of its "\n"."""
+        r"""Where the next line ends: a match, or (no "\r" anywhere) the index of its "\n"."""
         if self._plain:
             end = self._buffer.find("\n", self._pos)
             return end if end >= 0 else None

@@ -136,8 +136,8 @@ def test_agent_takes_a_model_string(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_buffered_lines_split_across_chunks_and_know_what_has_arrived() -> None:
-    from rig_nb.providers._lines import BufferedLines, batches, merge_text
     from rig_nb.core import RawText, RawToolCall
+    from rig_nb.providers._lines import BufferedLines, batches, merge_text
 
     async def chunks(*parts: str):
         for part in parts:
