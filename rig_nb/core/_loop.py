@@ -32,6 +32,7 @@ from ..errors import (
     ToolServerError,
 )
 from ._accumulator import StreamingCompletionResponse
+from ._wire import describe_errors
 from .agent import CompletionRequest
 from .content import Reasoning, ReasoningText, Text, ToolCall, ToolResult
 from .messages import AnyMessage, AssistantMessage, Document, Message, Usage, UserMessage, rag_text
@@ -245,10 +246,7 @@ class RunLoop:
         try:
             return parse_output(output_type, text)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'answer'}: {e['msg']}"
-                for e in exc.errors(include_url=False)
-            )
+            problems = describe_errors(exc, "answer")
             name = getattr(output_type, "__name__", str(output_type))
             raise OutputValidationError(name, text, problems, self.committed_history()) from exc
 

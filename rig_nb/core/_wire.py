@@ -15,9 +15,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, cast
 
-from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 
-__all__ = ["Frozen", "Wire", "as_object", "dump_tagged", "load_tagged"]
+__all__ = ["Frozen", "Wire", "as_object", "describe_errors", "dump_tagged", "load_tagged"]
+
+
+def describe_errors(error: ValidationError, whole: str) -> str:
+    """A pydantic validation error as `field: message; ...` (`whole` names the root)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or whole}: {e['msg']}"
+        for e in error.errors(include_url=False)
+    )
 
 
 def as_object(value: object) -> dict[str, Any] | None:

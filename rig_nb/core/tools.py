@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field
 from pydantic_core import PydanticSerializationError, to_json
 
 from ..errors import ToolError, ToolNotFoundError, ToolServerError, ToolSetError, UserError
+from ._wire import describe_errors
 
 __all__ = ["FunctionTool", "Tool", "ToolDefinition", "ToolSet", "tool"]
 
@@ -126,10 +127,7 @@ class FunctionTool(Tool):
         try:
             parsed = self._args_model.model_validate(raw)
         except pydantic.ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'arguments'}: {err['msg']}"
-                for err in exc.errors(include_url=False)
-            )
+            problems = describe_errors(exc, "arguments")
             raise ToolError(f"invalid arguments for {self.name}: {problems}", kind="json") from exc
         return {name: getattr(parsed, name) for name in self._params}
 

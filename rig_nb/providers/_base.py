@@ -17,6 +17,7 @@ from ..core.agent import CompletionRequest
 from ..core.content import Base64, DocumentSourceKind, Image, Raw, String, Text, ToolResult, Url
 from ..core.messages import AnyMessage, AssistantMessage
 from ..core.streaming import RawStreamingChoice
+from ..core.tools import ToolDefinition
 from ..errors import RequestError, ResponseError, UserError
 from ._http import HttpSettings, ProviderClient, Secret
 from ._lines import merge_text
@@ -59,9 +60,9 @@ class HttpModel:
         self.model_name = model_name
         if provider_name:
             self.provider_name = provider_name  # pyright: ignore[reportAttributeAccessIssue]
-        env_url = os.environ.get(self.base_url_env) if self.base_url_env else None
+        env_url = self.env_base_url()
         self.base_url = (base_url or env_url or self.default_base_url).rstrip("/")
-        key = api_key or (os.environ.get(self.key_env) if self.key_env else None)
+        key = api_key or self.env_key()
         custom_server = base_url is not None or env_url is not None
         if not key and self.requires_key and not custom_server:
             raise UserError(
@@ -83,6 +84,16 @@ class HttpModel:
 
     def _example(self) -> str:
         return "model-name"
+
+    @classmethod
+    def env_key(cls) -> str | None:
+        """The API key from the environment (`key_env`)."""
+        return os.environ.get(cls.key_env) if cls.key_env else None
+
+    @classmethod
+    def env_base_url(cls) -> str | None:
+        """The base URL from the environment (`base_url_env`)."""
+        return os.environ.get(cls.base_url_env) if cls.base_url_env else None
 
     def __repr__(self) -> str:
         key = "set" if self._secret else "none"
@@ -182,6 +193,17 @@ class UniqueToolIds:
 
 
 _loads = json.loads
+
+
+def function_tools(tools: list[ToolDefinition]) -> list[dict[str, Any]]:
+    """Tool definitions in the `{"type": "function", "function": {...}}` shape (OpenAI, Ollama)."""
+    return [
+        {
+            "type": "function",
+            "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+        }
+        for t in tools
+    ]
 
 
 def json_object(data: str, provider: str) -> dict[str, Any]:

@@ -7,7 +7,6 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
-import httpx
 from pydantic import BaseModel, ConfigDict
 
 from ..core.agent import CompletionRequest
@@ -45,7 +44,6 @@ from ._base import (
     source_url,
     tool_names,
 )
-from ._http import HttpSettings
 from ._sse import ServerSentEvent, aiter_sse_batches
 from ._trace import record_response
 
@@ -79,19 +77,10 @@ class GeminiModel(HttpModel):
     key_env: ClassVar[str | None] = "GEMINI_API_KEY"
     base_url_env: ClassVar[str | None] = "GEMINI_BASE_URL"
 
-    def __init__(
-        self,
-        model_name: str,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        settings: HttpSettings | None = None,
-        http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        key = api_key or os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY")
-        super().__init__(
-            model_name, api_key=key, base_url=base_url, settings=settings, http_client=http_client
-        )
+    @classmethod
+    def env_key(cls) -> str | None:
+        """`GEMINI_API_KEY`, else `GOOGLE_API_KEY`."""
+        return os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY")
 
     def _example(self) -> str:
         return "gemini-2.5-flash"

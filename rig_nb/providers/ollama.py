@@ -9,7 +9,6 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
-import httpx
 from pydantic import BaseModel, ConfigDict
 
 from ..core.agent import CompletionRequest
@@ -23,11 +22,11 @@ from ._base import (
     arguments_object,
     document_text,
     drive,
+    function_tools,
     image_base64,
     merge_params,
     tool_names,
 )
-from ._http import HttpSettings
 from ._ndjson import aiter_ndjson_batches, decode_ndjson_line
 from ._trace import record_response
 
@@ -70,22 +69,10 @@ class OllamaModel(HttpModel):
     key_env: ClassVar[str | None] = "OLLAMA_API_KEY"
     requires_key: ClassVar[bool] = False
 
-    def __init__(
-        self,
-        model_name: str,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        settings: HttpSettings | None = None,
-        http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        super().__init__(
-            model_name,
-            api_key=api_key,
-            base_url=base_url or _host(),
-            settings=settings,
-            http_client=http_client,
-        )
+    @classmethod
+    def env_base_url(cls) -> str | None:
+        """`OLLAMA_HOST`, with `http://` added when it has no scheme (`0.0.0.0:11434`)."""
+        return _host()
 
     def _example(self) -> str:
         return "qwen2.5"
@@ -103,17 +90,7 @@ class OllamaModel(HttpModel):
             messages += _convert(message, names)
         body: dict[str, Any] = {"model": self.model_name, "messages": messages, "stream": True}
         if request.tools:
-            body["tools"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": t.name,
-                        "description": t.description,
-                        "parameters": t.parameters,
-                    },
-                }
-                for t in request.tools
-            ]
+            body["tools"] = function_tools(request.tools)
         options: dict[str, Any] = {}
         if request.temperature is not None:
             options["temperature"] = request.temperature

@@ -30,6 +30,7 @@ from ._base import (
     arguments_json,
     document_text,
     drive,
+    function_tools,
     image_url,
     json_object,
     merge_params,
@@ -99,17 +100,7 @@ class OpenAIChatModel(HttpModel):
             "stream_options": {"include_usage": True},
         }
         if request.tools:
-            body["tools"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": t.name,
-                        "description": t.description,
-                        "parameters": t.parameters,
-                    },
-                }
-                for t in request.tools
-            ]
+            body["tools"] = function_tools(request.tools)
         if request.tool_choice is not None:
             body["tool_choice"] = _tool_choice(request.tool_choice)
         if request.temperature is not None:
