@@ -59,6 +59,16 @@ class BufferedLines:
     def take(self, limit: int) -> list[str]:
         """Up to `limit` lines that have arrived, without waiting."""
         out: list[str] = []
+        if self._plain:  # no "\r" anywhere: plain str.find, inlined (the hot path)
+            buffer, pos, find = self._buffer, self._pos, self._buffer.find
+            while len(out) < limit:
+                end = find("\n", pos)
+                if end < 0:
+                    break
+                out.append(buffer[pos:end])
+                pos = end + 1
+            self._pos = pos
+            return out
         while len(out) < limit and (found := self._find()) is not None:
             out.append(self._advance(found))
         return out

@@ -108,19 +108,22 @@ async def aiter_sse_batches(lines: AsyncIterator[str]) -> AsyncIterator[list[Ser
     """The events that have arrived together, one list per network read (see `_lines.batches`)."""
     decoder = SSEDecoder()
     data = decoder.data_lines
-    source = batches(lines) if isinstance(lines, BufferedLines) else _one_by_one(lines)
+    split = isinstance(lines, BufferedLines)  # its lines never end with "\r"
+    source = batches(lines) if split else _one_by_one(lines)
     async for batch in source:
         events: list[ServerSentEvent] = []
         for line in batch:
-            if line.startswith("data: ") and not line.endswith("\r"):
+            # The common lines inline (same module, so the decoder's fields directly):
+            if line.startswith("data: ") and (split or not line.endswith("\r")):
                 data.append(line[6:])
                 continue
-            if not line and data and decoder.plain():
-                events.append(
-                    ServerSentEvent(
-                        data=data[0] if len(data) == 1 else "\n".join(data), id=decoder.last_id
-                    )
-                )
+            if line.startswith("event: ") and (split or not line.endswith("\r")):
+                decoder._event = line[7:]
+                continue
+            if not line and data and decoder._retry is None:
+                text = data[0] if len(data) == 1 else "\n".join(data)
+                events.append(ServerSentEvent(decoder._event or "message", text, decoder._id))
+                decoder._event = ""
                 data.clear()
                 continue
             event = decoder.decode(line.rstrip("\r"))

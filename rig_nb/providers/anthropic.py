@@ -165,6 +165,15 @@ class AnthropicModel(HttpModel):
                 return False
             data = json_object(event.data, self.provider_name)
             kind = data.get("type")
+            if kind == "content_block_delta" and state.tool is None:
+                delta: Any = data.get("delta")
+                if type(delta) is dict and delta.get("type") == "text_delta" and delta.get("text"):
+                    # The common event, text: it extends the batch's pending RawText, if any.
+                    if out and type(out[-1]) is RawText:
+                        out[-1].text += delta["text"]
+                    else:
+                        out.append(RawText(delta["text"]))
+                    return False
             if kind == "error":
                 error: dict[str, Any] = data.get("error") or {}
                 kind, message = error.get("type", "error"), error.get("message", "")

@@ -128,9 +128,6 @@ class OpenAIChatModel(HttpModel):
             return [], False
         delta: dict[str, Any] = choice.get("delta") or {}
         content = delta.get("content")
-        if len(delta) <= 2 and content and not choice.get("finish_reason"):
-            if len(delta) == 1 or "role" in delta:  # the common chunk: text only
-                return [RawText(content)], False
         out: list[RawStreamingChoice] = []
         for entry in delta.get("tool_calls") or []:
             out += calls.feed(entry)
@@ -164,6 +161,22 @@ class OpenAIChatModel(HttpModel):
             if not seen_id and chunk.get("id"):
                 record_response(chunk.get("id"), chunk.get("model"))
                 seen_id = True
+            if chunk.get("usage") is None and "error" not in chunk:
+                # The common chunk, text only: no helper calls, and text that arrived with the
+                # previous chunk extends its RawText (built in this batch, not yet handed over).
+                choices = chunk.get("choices")
+                choice: Any = choices[0] if choices else None
+                if type(choice) is dict and not choice.get("finish_reason"):
+                    delta: Any = choice.get("delta")
+                    if type(delta) is dict and len(delta) <= 2:
+                        content = delta.get("content")
+                        text_only = len(delta) == 1 or "role" in delta
+                        if content and type(content) is str and text_only:
+                            if out and type(out[-1]) is RawText:
+                                out[-1].text += content
+                            else:
+                                out.append(RawText(content))
+                            return False
             if isinstance(chunk.get("usage"), dict):
                 usage = chunk["usage"]
             raws, finish = self._chunk(chunk, calls)
