@@ -279,7 +279,10 @@ class AgentView(anywidget.AnyWidget):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self.state = self.view_state.snapshot()
+        snapshot = self.view_state.snapshot()
+        if snapshot == self.state:
+            return  # nothing new: traitlets would send nothing either
+        self.state = snapshot
         self.updates_sent += 1
         self._last_push = time.monotonic()
 
