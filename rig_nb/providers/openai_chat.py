@@ -106,7 +106,10 @@ class OpenAIChatModel(HttpModel):
         if request.temperature is not None:
             body["temperature"] = request.temperature
         if request.max_tokens is not None:
-            body["max_tokens"] = request.max_tokens
+            # OpenAI's own API wants max_completion_tokens (its reasoning models reject
+            # max_tokens); OpenAI-compatible servers (vLLM, llama.cpp...) read max_tokens.
+            own = self.base_url == self.default_base_url
+            body["max_completion_tokens" if own else "max_tokens"] = request.max_tokens
         if request.output_schema is not None:
             body["response_format"] = {
                 "type": "json_schema",

@@ -121,7 +121,9 @@ async def test_t57_tool_call_deltas_call_and_next_request() -> None:
             },
         }
     ]
-    assert (first["temperature"], first["max_tokens"]) == (0.1, 100)
+    # OpenAI's own endpoint: max_completion_tokens (its reasoning models reject max_tokens).
+    assert (first["temperature"], first["max_completion_tokens"]) == (0.1, 100)
+    assert "max_tokens" not in first
     assert second["messages"] == [
         {"role": "user", "content": "Weather in NYC?"},
         {
@@ -307,10 +309,12 @@ async def test_additional_params_merge_and_compatible_servers_need_no_key() -> N
     )
     await collect(
         Agent(
-            local, additional_params={"top_p": 0.9, "stream_options": {"extra": 1}}
+            local, max_tokens=64, additional_params={"top_p": 0.9, "stream_options": {"extra": 1}}
         ).stream_prompt("x")
     )
     body = transport.bodies()[0]
+    assert body["max_tokens"] == 64  # what compatible servers read
+    assert "max_completion_tokens" not in body
     assert body["top_p"] == 0.9
     assert body["stream_options"] == {"include_usage": True, "extra": 1}
     assert "authorization" not in transport.requests[0].headers
