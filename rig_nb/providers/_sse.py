@@ -114,18 +114,20 @@ async def aiter_sse_batches(lines: AsyncIterator[str]) -> AsyncIterator[list[Ser
         events: list[ServerSentEvent] = []
         for line in batch:
             # The common lines inline (same module, so the decoder's fields directly):
-            if line.startswith("data: ") and (split or not line.endswith("\r")):
-                data.append(line[6:])
-                continue
-            if line.startswith("event: ") and (split or not line.endswith("\r")):
-                decoder._event = line[7:]
-                continue
-            if not line and data and decoder._retry is None:
-                text = data[0] if len(data) == 1 else "\n".join(data)
-                events.append(ServerSentEvent(decoder._event or "message", text, decoder._id))
-                decoder._event = ""
-                data.clear()
-                continue
+            if not line:
+                if data and decoder._retry is None:
+                    text = data[0] if len(data) == 1 else "\n".join(data)
+                    events.append(ServerSentEvent(decoder._event or "message", text, decoder._id))
+                    decoder._event = ""
+                    data.clear()
+                    continue
+            elif split or not line.endswith("\r"):
+                if line.startswith("data: "):
+                    data.append(line[6:])
+                    continue
+                if line.startswith("event: "):
+                    decoder._event = line[7:]
+                    continue
             event = decoder.decode(line.rstrip("\r"))
             if event is not None:
                 events.append(event)

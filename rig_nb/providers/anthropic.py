@@ -161,9 +161,10 @@ class AnthropicModel(HttpModel):
         state = _StreamState()
 
         def handle(event: ServerSentEvent, out: list[RawStreamingChoice]) -> bool:
-            if not event.data.strip():
+            text = event.data
+            if not text or (text[0].isspace() and not text.strip()):
                 return False
-            data = json_object(event.data, self.provider_name)
+            data = json_object(text, self.provider_name)
             kind = data.get("type")
             if kind == "content_block_delta" and state.tool is None:
                 delta: Any = data.get("delta")
