@@ -61,16 +61,12 @@ class HttpSettings:
 
 
 class Secret:
-    """An API key: usable as text where a header needs it, never shown by `repr` or `str`."""
+    """An API key kept for redaction: never shown by `repr` or `str`, never pickled."""
 
     __slots__ = ("_value",)
 
     def __init__(self, value: str) -> None:
         self._value = value
-
-    def reveal(self) -> str:
-        """The key itself, for a request header."""
-        return self._value
 
     def redact(self, text: str) -> str:
         """`text` with every occurrence of the key replaced."""

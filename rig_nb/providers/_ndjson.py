@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import ResponseError
 from ._lines import BufferedLines, batches
 
-__all__ = ["aiter_ndjson", "aiter_ndjson_batches", "decode_ndjson_line"]
+__all__ = ["aiter_ndjson_batches", "decode_ndjson_line"]
 
 
 def decode_ndjson_line(line: str, provider: str) -> dict[str, Any] | None:
@@ -26,14 +26,6 @@ def decode_ndjson_line(line: str, provider: str) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise ResponseError(f"{provider} sent a JSON line that is not an object: {text[:200]!r}")
     return value
-
-
-async def aiter_ndjson(lines: AsyncIterator[str], provider: str) -> AsyncIterator[dict[str, Any]]:
-    """The JSON objects of a stream of lines (lines are whole: httpx joins split network chunks)."""
-    async for line in lines:
-        value = decode_ndjson_line(line, provider)
-        if value is not None:
-            yield value
 
 
 async def aiter_ndjson_batches(lines: AsyncIterator[str]) -> AsyncIterator[list[str]]:

@@ -44,7 +44,7 @@ class SSEDecoder:
                 retry=self._retry,
             )
             self._event, self._retry = "", None
-            self._data.clear()  # cleared in place: aiter_sse holds this list
+            self._data.clear()  # cleared in place: aiter_sse_batches holds this list
             return event
         if line.startswith(":"):
             return None  # a comment (keep-alive)
@@ -60,15 +60,6 @@ class SSEDecoder:
             self._retry = int(value)
         return None
 
-    def plain(self) -> bool:
-        """Whether the event being read has only data lines (no event name, no retry)."""
-        return not self._event and self._retry is None
-
-    @property
-    def last_id(self) -> str | None:
-        """The last event id seen (it carries over to later events)."""
-        return self._id
-
     @property
     def data_lines(self) -> list[str]:
         """The `data` lines of the event being read (the list itself, appended to in place)."""
@@ -80,27 +71,9 @@ class SSEDecoder:
 
 
 async def aiter_sse(lines: AsyncIterator[str]) -> AsyncIterator[ServerSentEvent]:
-    """The events of a stream of lines; an unterminated last event is still delivered."""
-    decoder = SSEDecoder()
-    data = decoder.data_lines
-    async for line in lines:
-        # The two common lines without a method call: `data: ...`, and the blank line after it.
-        if line.startswith("data: ") and not line.endswith("\r"):
-            data.append(line[6:])
-            continue
-        if not line and data and decoder.plain():
-            event = ServerSentEvent(
-                data=data[0] if len(data) == 1 else "\n".join(data), id=decoder.last_id
-            )
-            data.clear()
-            yield event
-            continue
-        event = decoder.decode(line.rstrip("\r"))
-        if event is not None:
-            yield event
-    if decoder.has_pending():
-        event = decoder.decode("")
-        if event is not None:
+    """The events of a stream of lines, one by one (an unterminated last one too)."""
+    async for batch in aiter_sse_batches(lines):
+        for event in batch:
             yield event
 
 
