@@ -123,7 +123,9 @@ async def test_t37_terminate_on_a_text_delta() -> None:
     items, error = await collect(Agent(model).stream_chat("p", [U0]).with_hook(hook))
     assert kinds(items) == ["Text:a"]
     assert isinstance(error, PromptCancelled)
-    assert error.chat_history == [U0, Message.user("p")]
+    # Changed (issue 9.11): the partial turn is kept, as a Stop keeps it; the seed kept only
+    # [U0, User(p)]. The delta that triggered the Terminate was not yielded, so it is not kept.
+    assert error.chat_history == [U0, Message.user("p"), Message.assistant("a")]
 
 
 async def test_t38_aggregated_text_resets_per_text_turn() -> None:
