@@ -297,9 +297,7 @@ class RunLoop:
         try:
             args = value_to_json_string(call.function.arguments)
         except (TypeError, ValueError) as exc:
-            problem = TypeError(
-                f"the arguments of tool call {call.id!r} ({name}) are not JSON: {exc}"
-            )
+            problem = TypeError(f"the arguments of the {name} call {call.id!r} are not JSON: {exc}")
             raise ModelError.from_exception(problem) from exc
         hook = self.request.hook
         action = await self._ask("on_tool_call", name, call.call_id, iid, args) if hook else None
