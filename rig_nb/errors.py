@@ -343,7 +343,7 @@ class StreamingError(RigError):
     @staticmethod
     def wrap(error: RigError) -> StreamingError:
         """The streaming form of `error`: same attributes, `str()` prefixed with its family."""
-        if isinstance(error, StreamingError):
+        if isinstance(error, StreamingError) and "error" in error.__dict__:
             return error
         from ._streaming_errors import twin_of
 

@@ -174,9 +174,10 @@ class RunLoop:
                 return action
             detail = "returned ToolCallHookAction.skip(...), which only on_tool_call may return"
         else:
+            kind = "ToolCallHookAction" if name == "on_tool_call" else "HookAction"
             detail = (
-                f"returned {repr(action)[:200]}; return None, HookAction.cont() or "
-                "HookAction.terminate(reason)"
+                f"returned {repr(action)[:200]}; return None, {kind}.cont() or "
+                f"{kind}.terminate(reason)"
             )
         raise HookError(name, detail, self.partial_history())
 

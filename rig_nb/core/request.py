@@ -176,9 +176,10 @@ class PromptStream:
 
     def _fail(self, exc: RigError) -> StreamingError:
         self._closed = True
-        self.error = error = StreamingError.wrap(exc)
-        # The run's own conversation, even when a hook raised an error that carries another one
-        # (a nested agent's, say: `error.error` keeps that).
+        # A fresh twin carrying this run's conversation, even when a hook or a tool set let
+        # another run's stream error through: that run's error (`error.error`) keeps its own.
+        inner: RigError = exc.__dict__.get("error", exc) if isinstance(exc, StreamingError) else exc
+        self.error = error = StreamingError.wrap(inner)
         error.chat_history = self.history
         if isinstance(error, PromptCancelled):
             self.cancelled = error

@@ -319,6 +319,24 @@ async def test_a_rig_error_raised_in_a_hook_keeps_its_class_and_text(method: str
     assert error.chat_history is not None and error.chat_history[:2] == [U0, P]
 
 
+async def test_a_nested_runs_error_raised_in_a_hook_keeps_both_histories() -> None:
+    inner_runs: list[Any] = []
+
+    class AskAnotherAgent(PromptHook):
+        async def on_tool_call(self, tool_name, tool_call_id, internal_call_id, args):
+            reviewer = Agent(ScriptedModel([["Looks ", ProviderError("reviewer down")]]))
+            inner_runs.append(run := reviewer.stream_chat("review it", []).stream())
+            await run.final()  # raises the reviewer's ProviderError through this hook
+
+    _, error = await collect(run_with(AskAnotherAgent()))
+    (inner,) = inner_runs
+    assert isinstance(error, ProviderError) and error is not inner.error
+    assert str(error) == "CompletionError: ProviderError: reviewer down"
+    assert error.chat_history == [U0, P, Message.assistant("Working. ")]  # the outer run's
+    assert inner.error.chat_history == [Message.user("review it"), Message.assistant("Looks ")]
+    assert error.error is inner.error.error  # the reviewer's original ProviderError
+
+
 @pytest.mark.parametrize(
     ("answer", "detail"),
     [
@@ -337,6 +355,19 @@ async def test_a_hook_answering_something_else_is_a_clear_hook_error(
     assert isinstance(error, HookError)
     assert str(error).startswith(f"PromptError: HookError: on_text_delta {detail}")
     assert error.chat_history == [U0, P]
+
+
+async def test_on_tool_call_answering_something_else_names_its_actions() -> None:
+    async def odd() -> Any:
+        return "yes"
+
+    _, error = await collect(run_with(At("on_tool_call", 1, odd)))
+    assert isinstance(error, HookError) and error.hook == "on_tool_call"
+    assert str(error) == (
+        "PromptError: HookError: on_tool_call returned 'yes'; return None, "
+        "ToolCallHookAction.cont() or ToolCallHookAction.terminate(reason)"
+    )
+    assert error.chat_history == [U0, P, Message.assistant("Working. ")]
 
 
 async def test_a_hook_may_skip_from_on_tool_call_only() -> None:
