@@ -83,9 +83,12 @@ def describe(exc: BaseException) -> str:
 class RigError(Exception):
     """Base of every rig_nb error; `chat_history` is the conversation when it ended a run."""
 
+    chat_history: list[AnyMessage] | None = None
+    """Also for a subclass of your own whose `__init__` does not call ours."""
+
     def __init__(self, *args: object, chat_history: list[AnyMessage] | None = None) -> None:
         super().__init__(*args)
-        self.chat_history: list[AnyMessage] | None = chat_history
+        self.chat_history = chat_history
 
     def __reduce__(self) -> tuple[Any, ...]:
         # The class, the exception's args, then every attribute (fields, `chat_history`, the

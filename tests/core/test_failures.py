@@ -337,6 +337,27 @@ async def test_a_nested_runs_error_raised_in_a_hook_keeps_both_histories() -> No
     assert error.error is inner.error.error  # the reviewer's original ProviderError
 
 
+async def test_a_rig_error_subclass_of_your_own_ends_the_run_as_itself() -> None:
+    class QuotaSpent(UserError):
+        def __init__(self, left: int) -> None:  # does not call super().__init__
+            self.left = left
+
+        def __str__(self) -> str:
+            return f"quota spent ({self.left} left)"
+
+    async def fail() -> None:
+        raise QuotaSpent(0)
+
+    run = run_with(At("on_tool_call", 1, fail)).stream()
+    with pytest.raises(UserError) as info:
+        await run.final()
+    error = info.value
+    assert str(error) == "UserError: quota spent (0 left)"
+    assert isinstance(error.error, QuotaSpent) and error.left == 0  # type: ignore[attr-defined]
+    assert error.chat_history == [U0, P, Message.assistant("Working. ")]
+    assert run.error is error and run.done
+
+
 @pytest.mark.parametrize(
     ("answer", "detail"),
     [
