@@ -77,9 +77,11 @@ from .core import (
 from .core.agent import set_model_resolver as _set_model_resolver
 from .errors import (
     CompletionError,
+    HookError,
     HttpError,
     JsonError,
     MaxTurnsError,
+    ModelError,
     OutputValidationError,
     PromptCancelled,
     PromptError,
@@ -146,6 +148,7 @@ __all__ = [
     "history_from_json",
     "history_to_json",
     "HookAction",
+    "HookError",
     "HttpError",
     "Image",
     "item_from_wire",
@@ -155,6 +158,7 @@ __all__ = [
     "MaxTurnsError",
     "Message",
     "model",
+    "ModelError",
     "MultiTurnStreamItem",
     "OutputValidationError",
     "PromptCancelled",

@@ -1,33 +1,38 @@
 """Every exception rig_nb raises. `str()` texts are a contract (spec 1.7): users log and match them.
 
 ```
-RigError
+RigError                     every error has `chat_history` (None unless a run ended with it)
 ├── UserError                misuse: bad configuration, bad arguments, a missing API key
 ├── CompletionError          the model call failed           "<Kind>: message"
 │   ├── HttpError            "HttpError: ..."
-│   │   ├── ProviderHTTPError        an HTTP error status: status_code, request_id, body
+│   │   ├── ProviderHTTPError        an HTTP error status (status_code, retry_after...)
 │   │   ├── ProviderConnectionError  the server could not be reached
 │   │   └── ProviderTimeoutError     connect or read timeout (a stalled stream)
 │   ├── JsonError            "JsonError: ..."
 │   ├── UrlError             "UrlError: ..."
-│   ├── RequestError         "RequestError: ..."
+│   ├── RequestError         "RequestError: ..."  the request could not be built
 │   ├── ResponseError        "ResponseError: ..."
-│   └── ProviderError        "ProviderError: ..."
+│   ├── ProviderError        "ProviderError: ..."  the provider failed, or its stream broke
+│   └── ModelError           "ModelError: <ExcType>: ..."  a model raised a non-rig_nb exception
 ├── PromptError              the agent loop ended without an answer
 │   ├── MaxTurnsError        "MaxTurnError: (reached max turn limit: N)"
 │   ├── OutputValidationError the final answer is not the structured output asked for
-│   └── PromptCancelled      "PromptCancelled: reason"
+│   ├── PromptCancelled      "PromptCancelled: reason"
+│   └── HookError            "HookError: <hook method> raised <ExcType>: ..."
 ├── ToolError                one tool failed                 "ToolCallError: ..." / "JsonError: ..."
 ├── ToolSetError             "ToolCallError: ..." / "JsonError: ..." / "Tool call interrupted"
 │   └── ToolNotFoundError    "ToolNotFoundError: name"
 ├── ToolServerError          "Toolset error: ..." / "Failed to retrieve tool definitions: ..."
 └── StreamingError           raised by an agent stream; it is *also* an instance of the error it
                              wraps, so `except PromptCancelled` works around `async for`:
-                             "CompletionError: ..." / "PromptError: ..." / "ToolSetError: ..."
+                             "CompletionError: ..." / "PromptError: ..." / "ToolSetError: ..." /
+                             "UserError: ..." (the wrapped error's family, then its own text)
 ```
 
-`PromptError`s always carry `chat_history`; a `CompletionError` raised by the agent loop carries the
-history up to the failure too, the partly streamed turn included, so nothing is lost.
+The agent loop sets `chat_history` on the error that ends a run: the input history, this run's
+messages and the partly streamed turn, so nothing is lost. Every error pickles with its message,
+fields and `chat_history` (multiprocessing, joblib and Ray move errors between processes); the
+streaming twins are ordinary classes of `rig_nb._streaming_errors`, so they pickle by name too.
 """
 
 from __future__ import annotations
@@ -39,9 +44,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CompletionError",
+    "HookError",
     "HttpError",
     "JsonError",
     "MaxTurnsError",
+    "ModelError",
     "OutputValidationError",
     "PromptCancelled",
     "PromptError",
@@ -62,8 +69,31 @@ __all__ = [
 ]
 
 
+def _restore(cls: type[RigError], args: tuple[Any, ...]) -> RigError:
+    """Unpickle an error without calling its `__init__` (whose signature varies by class)."""
+    return cls.__new__(cls, *args)
+
+
+def describe(exc: BaseException) -> str:
+    """`"<ExcType>: <message>"`, or the type's name alone when the message is empty."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 class RigError(Exception):
-    """Base of every rig_nb error."""
+    """Base of every rig_nb error; `chat_history` is the conversation when it ended a run."""
+
+    chat_history: list[AnyMessage] | None = None
+    """Also for a subclass of your own whose `__init__` does not call ours."""
+
+    def __init__(self, *args: object, chat_history: list[AnyMessage] | None = None) -> None:
+        super().__init__(*args)
+        self.chat_history = chat_history
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The class, the exception's args, then every attribute (fields, `chat_history`, the
+        # wrapped `error` of a streaming twin): the texts and fields survive another process.
+        return (_restore, (type(self), self.args), self.__dict__)
 
 
 class UserError(RigError):
@@ -76,9 +106,8 @@ class CompletionError(RigError):
     kind: ClassVar[str] = "CompletionError"
 
     def __init__(self, message: str, *, chat_history: list[AnyMessage] | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, chat_history=chat_history)
         self.message = message
-        self.chat_history = chat_history
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message}"
@@ -91,10 +120,11 @@ class HttpError(CompletionError):
 
 
 class ProviderHTTPError(HttpError):
-    """The provider answered with an HTTP error status.
+    """The provider answered with an HTTP error status (or a body that is not a stream).
 
     `status_code`, the provider's own `provider_message`, its `request_id` and the raw `body` are
-    kept; headers are lowercased. API keys never appear in any of them.
+    kept; headers are lowercased; `retry_after` is the wait in seconds the server asked for.
+    API keys never appear in any of them.
     """
 
     def __init__(
@@ -107,6 +137,7 @@ class ProviderHTTPError(HttpError):
         body: str = "",
         headers: dict[str, str] | None = None,
         hint: str = "",
+        retry_after: float | None = None,
     ) -> None:
         text = f"{provider} returned HTTP {status_code}: {provider_message}"
         if request_id:
@@ -120,6 +151,7 @@ class ProviderHTTPError(HttpError):
         self.request_id = request_id
         self.body = body
         self.headers = headers or {}
+        self.retry_after = retry_after
 
 
 class ProviderConnectionError(HttpError):
@@ -160,12 +192,26 @@ class ProviderError(CompletionError):
     kind: ClassVar[str] = "ProviderError"
 
 
+class ModelError(CompletionError):
+    """A model's `stream()` raised something that is not a rig_nb error; it is the `__cause__`.
+
+    A bug in a custom model, or a failed check in a test double such as `ScriptedModel`: never
+    reported as a `ProviderError`, since no provider said anything.
+    """
+
+    kind: ClassVar[str] = "ModelError"
+
+    @classmethod
+    def from_exception(cls, exc: BaseException) -> ModelError:
+        """`ModelError: <ExcType>: <message>` (raise it `from exc`)."""
+        return cls(describe(exc))
+
+
 class PromptError(RigError):
     """The agent loop ended without a final answer; `chat_history` keeps the conversation."""
 
-    def __init__(self, message: str, chat_history: list[AnyMessage]) -> None:
-        super().__init__(message)
-        self.chat_history = chat_history
+    def __init__(self, message: str, chat_history: list[AnyMessage] | None = None) -> None:
+        super().__init__(message, chat_history=chat_history)
 
 
 class MaxTurnsError(PromptError):
@@ -202,6 +248,27 @@ class PromptCancelled(PromptError):
         self.reason = reason
 
 
+class HookError(PromptError):
+    """A hook raised a non-rig_nb exception (its `__cause__`) or returned something not an action.
+
+    `hook` names the method. A rig_nb error raised in a hook (a `UserError`, say) ends the run
+    as itself instead.
+    """
+
+    def __init__(
+        self, hook: str, detail: str, chat_history: list[AnyMessage] | None = None
+    ) -> None:
+        super().__init__(f"HookError: {hook} {detail}", chat_history)
+        self.hook = hook
+
+    @classmethod
+    def raised(
+        cls, hook: str, exc: BaseException, chat_history: list[AnyMessage] | None = None
+    ) -> HookError:
+        """`HookError: <hook> raised <ExcType>: <message>` (raise it `from exc`)."""
+        return cls(hook, f"raised {describe(exc)}", chat_history)
+
+
 class ToolError(RigError):
     """One tool failed: it raised, or its arguments did not match its parameters."""
 
@@ -221,7 +288,10 @@ class ToolSetError(RigError):
 
     @classmethod
     def from_tool_error(cls, error: ToolError) -> ToolSetError:
-        """`ToolCallError: {error}`."""
+        """`ToolCallError: {error}`: a tool raising "boom" is `ToolCallError: ToolCallError: boom`.
+
+        That doubled prefix is rig's own text (spec T47); the model sees it as the tool's result.
+        """
         return cls(f"ToolCallError: {error}")
 
     @classmethod
@@ -252,40 +322,43 @@ class ToolServerError(RigError):
         return cls(f"Failed to retrieve tool definitions: {error}")
 
 
+_FAMILIES: tuple[type[RigError], ...] = (
+    CompletionError,
+    PromptError,
+    ToolSetError,
+    UserError,
+    ToolError,
+    ToolServerError,
+)
+
+
 class StreamingError(RigError):
-    """Raised by an agent stream; also an instance of `error`, the error it wraps."""
+    """Raised by an agent stream; also an instance of `error`, the error it wraps.
+
+    `wrap(error)` returns an instance of the error's twin (`StreamingProviderError` for a
+    `ProviderError`...), which subclasses both `StreamingError` and the error's class, carries
+    its attributes and keeps it as `error`. A subclass of your own gets the twin of its nearest
+    rig_nb class; `error` is still your instance.
+    """
 
     error: RigError
 
     @staticmethod
     def wrap(error: RigError) -> StreamingError:
-        """The streaming form of `error`: same class and attributes, spec's prefixed `str()`."""
-        if isinstance(error, StreamingError):
+        """The streaming form of `error`: same attributes, `str()` prefixed with its family."""
+        if isinstance(error, StreamingError) and "error" in error.__dict__:
             return error
-        cls = _streaming_class(type(error))
-        wrapped = cls.__new__(cls)
+        from ._streaming_errors import twin_of
+
+        cls = twin_of(type(error))
+        wrapped = cls.__new__(cls, *error.args)
         wrapped.__dict__.update(error.__dict__)
-        wrapped.args = error.args
         wrapped.error = error
-        wrapped.__cause__ = error.__cause__
         return wrapped
 
     def __str__(self) -> str:
-        inner = self.error
-        if isinstance(inner, CompletionError):
-            return f"CompletionError: {inner}"
-        if isinstance(inner, PromptError):
-            return f"PromptError: {inner}"
-        return f"ToolSetError: {inner}"
-
-
-_STREAMING_CLASSES: dict[type[RigError], type[StreamingError]] = {}
-
-
-def _streaming_class(base: type[RigError]) -> type[StreamingError]:
-    cls = _STREAMING_CLASSES.get(base)
-    if cls is None:
-        namespace: dict[str, Any] = {"__module__": __name__, "__doc__": StreamingError.__doc__}
-        cls = type(f"Streaming{base.__name__}", (StreamingError, base), namespace)
-        _STREAMING_CLASSES[base] = cls
-    return cls
+        inner: RigError | None = self.__dict__.get("error")
+        if inner is None:
+            return super().__str__()
+        family = next((f for f in _FAMILIES if isinstance(self, f)), RigError)
+        return f"{family.__name__}: {inner}"

@@ -6,7 +6,7 @@ No IPython, no ipywidgets, no httpx in here: providers and the notebook layer bu
 from ._accumulator import (
     StreamingCompletionResponse,
 )
-from ._loop import (
+from ._turn import (
     merge_reasoning_blocks,
     value_to_json_string,
 )

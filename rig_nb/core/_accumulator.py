@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..errors import ProviderError
 from .content import Reasoning, ReasoningContent, ReasoningText, Text, ToolCall
 from .messages import AssistantContent
 from .streaming import (
@@ -60,7 +59,9 @@ class StreamingCompletionResponse:
     Iterating yields `StreamedAssistantContent`; once exhausted, `choice` holds the turn's content
     in arrival order (`[Text("")]` when nothing came), `response` the first provider final object
     and `message_id` the provider's message id. `cancel()` ends the stream at the next poll (the
-    turn is still aggregated); `pause()` / `resume()` hold it.
+    turn is still aggregated); `pause()` / `resume()` hold it. Any error of the provider's iterator
+    propagates (rig's quiet end on an "aborted" error is gone), and so does a `TypeError` for a
+    value that is not a raw streaming choice.
     """
 
     def __init__(self, inner: AsyncIterator[RawStreamingChoice]) -> None:
@@ -110,13 +111,11 @@ class StreamingCompletionResponse:
             except StopAsyncIteration:
                 await self._finish()
                 raise
-            except ProviderError as exc:
-                if "aborted" not in exc.message:
-                    self._done = True
-                    raise
-                # rig ends an "aborted" stream quietly; unlike rig, the turn so far is kept.
-                await self._finish()
-                raise StopAsyncIteration from None
+            except Exception:
+                # Every failure propagates: rig ended a stream whose error text said "aborted" as
+                # if it had finished; a cut-off answer is never a success here.
+                self._done = True
+                raise
             content = self._take(raw)
             if content is not None:
                 return content
@@ -175,6 +174,11 @@ class StreamingCompletionResponse:
             case RawMessageId(id=mid):
                 self.message_id = mid
                 return None
+            case _:
+                raise TypeError(
+                    f"a model yielded {type(raw).__name__} {repr(raw)[:100]}, not a raw "
+                    "streaming choice (RawText, RawToolCall, RawFinal...)"
+                )
 
 
 def _build(part: _TextPart | _ReasoningPart | ToolCall) -> AssistantContent:

@@ -8,14 +8,22 @@ Deviations from rig's seed, each covered by a test:
 * `ToolCallDelta` items are yielded to the caller (rig #1789);
 * a final turn with reasoning is not stored twice (rig #1849; `compat_seed_history=True`
   restores the seed's duplicate);
-* a provider error whose text contains "aborted" ends the turn quietly but keeps its text;
-* provider errors carry the history, the partly streamed turn included.
+* no error ends a stream quietly: rig ends a stream whose error text contains "aborted" as if it
+  had finished (an empty answer); here a cut-off stream is always a `ProviderError` carrying the
+  partial turn, and cancelling is the only quiet end;
+* every error that ends a run carries the history, the partly streamed turn included (rig's
+  seed attached none to provider errors);
+* a hook's Terminate keeps the same history as a Stop (`run.cancel()`): the committed turns plus
+  the partial turn, its text so far and the tool calls that already ran with their results (the
+  seed kept only the messages committed before the turn);
+* any exception from a tool goes back to the model as that tool's result, and is logged at INFO
+  (the seed logs a warning); an exception from a hook ends the run as a `HookError`, one from a
+  model that is not a rig_nb error as a `ModelError`, never relabelled as a `ProviderError`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
+import inspect
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -23,19 +31,23 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from ..errors import (
-    CompletionError,
+    HookError,
     MaxTurnsError,
+    ModelError,
     OutputValidationError,
     PromptCancelled,
-    ProviderError,
-    RequestError,
+    PromptError,
+    RigError,
     ToolServerError,
+    describe,
 )
 from ._accumulator import StreamingCompletionResponse
+from ._build import build_request
+from ._turn import Turn, merge_reasoning_blocks, result_message, value_to_json_string
 from ._wire import describe_errors
-from .agent import CompletionRequest
-from .content import Reasoning, ReasoningText, Text, ToolCall, ToolResult
-from .messages import AnyMessage, AssistantMessage, Document, Message, Usage, UserMessage, rag_text
+from .content import Reasoning, Text, ToolResult
+from .hooks import HookAction, ToolCallHookAction
+from .messages import AnyMessage, AssistantMessage, Message, Usage, rag_text
 from .output import parse_output
 from .streaming import (
     FinalResponse,
@@ -50,66 +62,16 @@ from .streaming import (
     StreamUserItem,
     ToolCallNameDelta,
 )
+from .tools import tool_failure
 from .tracing import AgentTracer
 
 if TYPE_CHECKING:
+    from .agent import CompletionRequest
     from .request import StreamingPromptRequest
 
 logger = logging.getLogger("rig_nb.agent")
 
-__all__ = ["RunLoop", "merge_reasoning_blocks", "value_to_json_string"]
-
-
-def merge_reasoning_blocks(acc: list[Reasoning], incoming: Reasoning) -> None:
-    """Extend the last block with the same non-null id, or append `incoming` (spec 2.5)."""
-    if incoming.id is not None:
-        for i in range(len(acc) - 1, -1, -1):
-            if acc[i].id == incoming.id:
-                acc[i] = Reasoning(id=incoming.id, content=[*acc[i].content, *incoming.content])
-                return
-    acc.append(incoming)
-
-
-def value_to_json_string(value: Any) -> str:
-    """Tool arguments as text: a JSON string value is passed raw, anything else as compact JSON."""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-class _Turn:
-    """What one turn has produced so far (kept for the partial history of an interrupted run)."""
-
-    def __init__(self) -> None:
-        self.text: list[str] = []
-        self.reasoning: list[Reasoning] = []
-        self.delta_text: list[str] = []
-        self.delta_id: str | None = None
-        self.calls: list[ToolCall] = []
-        self.results: list[tuple[str, str | None, str]] = []
-        self.message_id: str | None = None
-
-    def all_reasoning(self) -> list[Reasoning]:
-        """Full blocks; or, when none came, the deltas as one unsigned block (spec T9)."""
-        if self.reasoning or not self.delta_text:
-            return list(self.reasoning)
-        return [Reasoning(id=self.delta_id, content=[ReasoningText(text="".join(self.delta_text))])]
-
-    def messages(self, text: str) -> list[AnyMessage]:
-        """The assistant message (text, reasoning, tool calls) and one user message per result."""
-        content: list[Any] = [Text(text=text)] if text else []
-        content += self.all_reasoning()
-        content += self.calls
-        out: list[AnyMessage] = []
-        if content:
-            out.append(AssistantMessage(id=self.message_id, content=content))
-        out += [_result_message(tid, cid, result) for tid, cid, result in self.results]
-        return out
-
-
-def _result_message(tool_id: str, call_id: str | None, result: str) -> UserMessage:
-    content = ToolResult.from_tool_output(result)
-    return UserMessage(content=[ToolResult(id=tool_id, call_id=call_id, content=content)])
+__all__ = ["RunLoop"]
 
 
 class RunLoop:
@@ -121,7 +83,9 @@ class RunLoop:
         self.input_history: list[AnyMessage] = list(request.chat_history or [])
         self.new_messages: list[AnyMessage] = [request.prompt]
         self.usage = Usage()
-        self.turn: _Turn | None = None
+        self.turn: Turn | None = None
+        self.calls = 0
+        """Model calls made so far."""
         self.aggregated_text = ""
         """This turn's text so far, as `on_text_delta` sees it (reset on a text turn's final)."""
         self.saw_text = False
@@ -135,91 +99,104 @@ class RunLoop:
         """`committed_history()` plus what the current turn produced so far, well formed."""
         if self.turn is None:
             return self.committed_history()
-        return self.committed_history() + self.turn.messages("".join(self.turn.text))
-
-    def _cancelled(self, reason: str) -> PromptCancelled:
-        return PromptCancelled(self.committed_history(), reason)
+        return self.committed_history() + self.turn.messages()
 
     async def items(self) -> AsyncGenerator[MultiTurnStreamItem, None]:
-        """Run the loop, yielding each item; errors are raised (and end the run)."""
+        """Run the loop, yielding each item; the error that ends it carries the history."""
         hook = self.request.hook
-        max_turns = self.request.effective_max_turns
-        calls = 0
         with self.tracer.run():
-            while True:
-                prompt = self.new_messages[-1]
-                if calls > max_turns + 1:
-                    last = Message.user(rag_text(prompt) or "")
-                    raise MaxTurnsError(max_turns, self.committed_history(), last)
-                calls += 1
-                if max_turns > 1:
-                    logger.info("Current conversation Turns: %d/%d", calls, max_turns)
-                snapshot = self.input_history + self.new_messages[:-1]
-                if hook is not None:
-                    action = await hook.on_completion_call(prompt, snapshot)
-                    if action is not None and action.kind == "terminate":
-                        raise self._cancelled(action.reason)
-                request = await self._build_request(prompt, snapshot)
-                turn = self.turn = _Turn()
-                pending: list[StreamedToolCall] = []
-                stream = StreamingCompletionResponse(self._open(request))
-                try:
-                    while (content := await self._next(stream)) is not None:
-                        if hook is None and type(content) is StreamedText:
-                            # The hot path: text with no hook to ask (no aggregate to keep).
-                            self.saw_text = True
-                            turn.text.append(content.text)
-                            yield StreamAssistantItem(content=content)
-                        elif await self._take(content, prompt, turn, pending):
-                            yield StreamAssistantItem(content=content)
-                finally:
-                    await stream.aclose()
-                turn.message_id = stream.message_id
-                turn_text = "".join(c.text for c in stream.choice if isinstance(c, Text))
-                turn.text = [turn_text]
-                self.tracer.turn_ended(turn_text)
-                for call in pending:
-                    yield await self._run_tool(call, turn)
-                self.turn = None
-                if self._commit(turn, turn_text):
-                    continue
-                self.tracer.finish(self.usage)
-                logger.info("Agent multi-turn stream finished")
-                history = list(self.new_messages) if self.request.chat_history is not None else None
-                final = FinalResponse(
-                    response=turn_text, aggregated_usage=self.usage, history=history
-                )
-                if self.agent.output_type is not None:
-                    final = final.with_output(self._structured(turn_text))
-                yield final
-                return
+            try:
+                while True:
+                    prompt, request = await self._prepare()
+                    turn = self.turn = Turn()
+                    pending: list[StreamedToolCall] = []
+                    stream = StreamingCompletionResponse(await self._open(request))
+                    try:
+                        while (content := await self._next(stream)) is not None:
+                            if hook is None and type(content) is StreamedText:
+                                # The hot path: text with no hook to ask (no aggregate to keep).
+                                self.saw_text = True
+                                turn.text.append(content.text)
+                                yield StreamAssistantItem(content=content)
+                            elif await self._take(content, prompt, turn, pending):
+                                yield StreamAssistantItem(content=content)
+                    finally:
+                        await stream.aclose()
+                    turn.message_id = stream.message_id
+                    turn_text = "".join(c.text for c in stream.choice if isinstance(c, Text))
+                    turn.text = [turn_text]
+                    self.tracer.turn_ended(turn_text)
+                    for call in pending:
+                        yield await self._run_tool(call, turn)
+                    self.turn = None
+                    if self._commit(turn, turn_text):
+                        continue
+                    yield self._final(turn_text)
+                    return
+            except RigError as exc:
+                if exc.chat_history is None:
+                    exc.chat_history = self.partial_history()
+                raise
+            except Exception as exc:  # a bug of rig_nb's own: still typed, still with history
+                message = f"the agent loop failed: {describe(exc)}"
+                raise PromptError(message, self.partial_history()) from exc
+
+    async def _prepare(self) -> tuple[AnyMessage, CompletionRequest]:
+        """Check the turn budget, ask `on_completion_call`, build the request (spec T1-T6)."""
+        prompt = self.new_messages[-1]
+        max_turns = self.request.effective_max_turns
+        if self.calls > max_turns + 1:
+            last = Message.user(rag_text(prompt) or "")
+            raise MaxTurnsError(max_turns, self.committed_history(), last)
+        self.calls += 1
+        if max_turns > 1:
+            logger.info("Current conversation Turns: %d/%d", self.calls, max_turns)
+        snapshot = self.input_history + self.new_messages[:-1]
+        if self.request.hook is not None:
+            await self._ask("on_completion_call", prompt, list(snapshot))
+        return prompt, await build_request(self.agent, prompt, snapshot)
+
+    async def _ask(self, name: str, *args: Any) -> HookAction | ToolCallHookAction | None:
+        """Await a hook callback: a Terminate ends the run, an exception is a `HookError`."""
+        try:
+            action = await getattr(self.request.hook, name)(*args)
+        except Exception as exc:
+            if isinstance(exc, RigError):
+                raise
+            raise HookError.raised(name, exc, self.partial_history()) from exc
+        return None if action is None else self._verdict(name, action)
+
+    def _verdict(self, name: str, action: Any) -> HookAction | ToolCallHookAction:
+        if isinstance(action, HookAction | ToolCallHookAction):
+            if action.kind == "terminate":
+                raise PromptCancelled(self.partial_history(), action.reason)
+            if action.kind != "skip" or name == "on_tool_call":
+                return action
+            detail = "returned ToolCallHookAction.skip(...), which only on_tool_call may return"
+        else:
+            kind = "ToolCallHookAction" if name == "on_tool_call" else "HookAction"
+            detail = (
+                f"returned {repr(action)[:200]}; return None, {kind}.cont() or "
+                f"{kind}.terminate(reason)"
+            )
+        raise HookError(name, detail, self.partial_history())
 
     async def _take(
         self,
         content: StreamedAssistantContent,
         prompt: AnyMessage,
-        turn: _Turn,
+        turn: Turn,
         pending: list[StreamedToolCall],
     ) -> bool:
         """Handle one piece of the provider stream (spec T8); True when it is to be yielded."""
         hook = self.request.hook
         if isinstance(content, StreamedText):
-            if not self.saw_text:
-                self.aggregated_text, self.saw_text = "", True
-            # Concatenate on a local, the attribute cleared first: CPython then grows the string
-            # in place instead of copying it for each token (quadratic on long answers).
-            aggregated, self.aggregated_text = self.aggregated_text, ""
-            aggregated += content.text
-            self.aggregated_text = aggregated
-            if hook is not None:
-                action = await hook.on_text_delta(content.text, self.aggregated_text)
-                if action is not None and action.kind == "terminate":
-                    raise self._cancelled(action.reason)
-            turn.text.append(content.text)
+            await self._on_text(content.text, turn)
         elif isinstance(content, StreamedToolCall):
             pending.append(content)
         elif isinstance(content, StreamedToolCallDelta):
-            await self._on_delta(content)
+            if hook is not None:
+                await self._on_delta(content)
             return self.request.forward_tool_call_deltas
         elif isinstance(content, Reasoning):
             merge_reasoning_blocks(turn.reasoning, content)
@@ -235,22 +212,61 @@ class RunLoop:
             if not self.saw_text:
                 return False
             if hook is not None:
-                action = await hook.on_stream_completion_response_finish(prompt, content.response)
-                if action is not None and action.kind == "terminate":
-                    raise self._cancelled(action.reason)
+                await self._ask("on_stream_completion_response_finish", prompt, content.response)
             self.saw_text = False
         return True
+
+    async def _on_text(self, text: str, turn: Turn) -> None:
+        if not self.saw_text:
+            self.aggregated_text, self.saw_text = "", True
+        # Concatenate on a local, the attribute cleared first: CPython then grows the string
+        # in place instead of copying it for each token (quadratic on long answers).
+        aggregated, self.aggregated_text = self.aggregated_text, ""
+        aggregated += text
+        self.aggregated_text = aggregated
+        hook = self.request.hook
+        if hook is not None:
+            try:  # inlined `_ask`: this runs for every text delta
+                action = await hook.on_text_delta(text, aggregated)
+            except Exception as exc:
+                if isinstance(exc, RigError):
+                    raise
+                raise HookError.raised("on_text_delta", exc, self.partial_history()) from exc
+            if action is not None:
+                self._verdict("on_text_delta", action)
+        turn.text.append(text)
+
+    async def _on_delta(self, content: StreamedToolCallDelta) -> None:
+        delta = content.content
+        if isinstance(delta, ToolCallNameDelta):
+            name, text = delta.name, ""
+        else:
+            name, text = None, delta.delta
+        iid = content.internal_call_id
+        await self._ask("on_tool_call_delta", content.id, iid, name, text)
+
+    def _final(self, turn_text: str) -> FinalResponse:
+        self.tracer.finish(self.usage)
+        logger.info("Agent multi-turn stream finished")
+        history = list(self.new_messages) if self.request.chat_history is not None else None
+        final = FinalResponse(response=turn_text, aggregated_usage=self.usage, history=history)
+        if self.agent.output_type is not None:
+            final = final.with_output(self._structured(turn_text))
+        return final
 
     def _structured(self, text: str) -> Any:
         output_type = self.agent.output_type
         try:
             return parse_output(output_type, text)
-        except ValidationError as exc:
-            problems = describe_errors(exc, "answer")
+        except Exception as exc:  # a validator may raise anything; the answer is still kept
+            if isinstance(exc, ValidationError):
+                problems = describe_errors(exc, "answer")
+            else:
+                problems = describe(exc)
             name = getattr(output_type, "__name__", str(output_type))
             raise OutputValidationError(name, text, problems, self.committed_history()) from exc
 
-    def _commit(self, turn: _Turn, turn_text: str) -> bool:
+    def _commit(self, turn: Turn, turn_text: str) -> bool:
         """Append the turn to the history (spec T10); True when the loop goes on."""
         reasoning = turn.all_reasoning()
         if turn.calls or reasoning:
@@ -258,7 +274,7 @@ class RunLoop:
             content += reasoning
             content += turn.calls
             self.new_messages.append(AssistantMessage(id=turn.message_id, content=content))
-        self.new_messages += [_result_message(t, c, r) for t, c, r in turn.results]
+        self.new_messages += [result_message(t, c, r) for t, c, r in turn.results]
         if turn.calls:
             return True
         if turn_text:
@@ -271,106 +287,68 @@ class RunLoop:
             )
         return False
 
-    async def _on_delta(self, content: StreamedToolCallDelta) -> None:
-        hook = self.request.hook
-        if hook is None:
-            return
-        if isinstance(content.content, ToolCallNameDelta):
-            name, delta = content.content.name, ""
-        else:
-            name, delta = None, content.content.delta
-        action = await hook.on_tool_call_delta(content.id, content.internal_call_id, name, delta)
-        if action is not None and action.kind == "terminate":
-            raise self._cancelled(action.reason)
+    async def _run_tool(self, item: StreamedToolCall, turn: Turn) -> StreamUserItem:
+        """Ask the hook, run the tool, record the result (spec T8, ToolCall steps 1-6).
 
-    async def _run_tool(self, item: StreamedToolCall, turn: _Turn) -> StreamUserItem:
-        """Ask the hook, run the tool, record the result (spec T8, ToolCall steps 1-6)."""
+        The call and its result are recorded before `on_tool_result` runs, so a Terminate there
+        (or a Stop while it waits) keeps them in the history.
+        """
         call, iid = item.tool_call, item.internal_call_id
         name = call.function.name
-        args = value_to_json_string(call.function.arguments)
+        try:
+            args = value_to_json_string(call.function.arguments)
+        except (TypeError, ValueError) as exc:
+            problem = TypeError(f"the arguments of the {name} call {call.id!r} are not JSON: {exc}")
+            raise ModelError.from_exception(problem) from exc
         hook = self.request.hook
-        action = await hook.on_tool_call(name, call.call_id, iid, args) if hook else None
-        if action is not None and action.kind == "terminate":
-            raise self._cancelled(action.reason)
+        action = await self._ask("on_tool_call", name, call.call_id, iid, args) if hook else None
         if action is not None and action.kind == "skip":
             logger.info("Tool call rejected", extra={"tool_name": name, "reason": action.reason})
             result = action.reason
+            turn.record(call, result)
         else:
             with self.tracer.tool(call, args) as record:
                 try:
                     result = await self.agent.tools.call_tool(name, args)
-                except ToolServerError as exc:
-                    logger.warning("Error while calling tool: %s", exc)
-                    result = str(exc)
+                except Exception as exc:
+                    error = exc if isinstance(exc, ToolServerError) else tool_failure(exc)
+                    # INFO, not WARNING: the model gets the failure as the result, and a warning
+                    # would reach a notebook cell's stderr through logging's last resort.
+                    logger.info("Error while calling tool: %s", error)
+                    result = str(error)
                 record(result)
+            turn.record(call, result)
             if hook is not None:
-                after = await hook.on_tool_result(name, call.call_id, iid, args, result)
-                if after is not None and after.kind == "terminate":
-                    raise self._cancelled(after.reason)
-        turn.calls.append(call)
-        turn.results.append((call.id, call.call_id, result))
-        tool_result = ToolResult(
-            id=call.id, call_id=call.call_id, content=ToolResult.from_tool_output(result)
-        )
+                await self._ask("on_tool_result", name, call.call_id, iid, args, result)
+        content = ToolResult.from_tool_output(result)
+        tool_result = ToolResult(id=call.id, call_id=call.call_id, content=content)
         return StreamUserItem(
             content=StreamedToolResult(tool_result=tool_result, internal_call_id=iid)
         )
 
-    async def _build_request(
-        self, prompt: AnyMessage, snapshot: list[AnyMessage]
-    ) -> CompletionRequest:
-        agent = self.agent
-        rag = rag_text(prompt)
-        if rag is None:
-            rag = next((t for m in reversed(snapshot) if (t := rag_text(m)) is not None), None)
-        documents = list(agent.static_context)
-        if rag is not None and agent.dynamic_context:
-            searches = [index.top_n(rag, n) for n, index in agent.dynamic_context]
-            try:
-                found = await asyncio.gather(*searches)
-            except Exception as exc:
-                raise self._with_history(
-                    RequestError(f"dynamic context search failed: {exc}")
-                ) from exc
-            for hits in found:
-                for _score, doc_id, doc in hits:
-                    text = json.dumps(doc, indent=2, ensure_ascii=False)
-                    documents.append(Document(id=doc_id, text=text))
-        try:
-            tools = agent.tools.definitions(rag or "")
-        except Exception as exc:
-            error = ToolServerError.definitions(exc)
-            raise self._with_history(
-                RequestError(f"Failed to get tool definitions: {error}")
-            ) from exc
-        system: list[AnyMessage] = [Message.system(agent.preamble)] if agent.preamble else []
-        return CompletionRequest(
-            chat_history=[*system, *snapshot, prompt],
-            documents=documents,
-            tools=tools,
-            temperature=agent.temperature,
-            max_tokens=agent.max_tokens,
-            tool_choice=agent.tool_choice,
-            additional_params=agent.additional_params,
-            output_schema=agent.output_schema,
-        )
-
-    def _open(self, request: CompletionRequest) -> AsyncIterator[Any]:
+    async def _open(self, request: CompletionRequest) -> AsyncIterator[Any]:
+        """Start the model call; what it raises that is not a rig_nb error is a `ModelError`."""
         self.tracer.turn_started(request)
+        model = self.agent.model
         try:
-            return self.agent.model.stream(request)
-        except CompletionError as exc:
-            raise self._with_history(exc) from exc.__cause__
-        except AssertionError:
-            raise  # a failed test (ScriptedModel), not a provider failure
+            started: Any = model.stream(request)
+            if inspect.isawaitable(started) and not hasattr(started, "__anext__"):
+                started = await started  # an `async def stream` returning an iterator
+            inner: Any = started
         except Exception as exc:
-            raise self._with_history(_as_provider_error(exc)) from exc
+            if isinstance(exc, RigError):
+                raise
+            raise ModelError.from_exception(exc) from exc
+        if not hasattr(inner, "__anext__"):
+            problem = TypeError(
+                f"{type(model).__name__}.stream() returned {type(inner).__name__}, not an async "
+                "iterator; write it as an async generator (async def stream(...): ... yield ...)"
+            )
+            raise ModelError.from_exception(problem)
+        return inner
 
     async def _next(self, stream: StreamingCompletionResponse) -> StreamedAssistantContent | None:
-        """The provider's next content, `None` at the end.
-
-        Failures become `CompletionError`s carrying the history.
-        """
+        """The model's next content, `None` at the end; a non-rig_nb exception is a `ModelError`."""
         try:
             if not self.tracer.attaching:  # the hot path: no span to make current
                 return await stream.__anext__()
@@ -378,17 +356,7 @@ class RunLoop:
                 return await stream.__anext__()
         except StopAsyncIteration:
             return None
-        except CompletionError as exc:
-            raise self._with_history(exc) from exc.__cause__
-        except AssertionError:
-            raise
         except Exception as exc:
-            raise self._with_history(_as_provider_error(exc)) from exc
-
-    def _with_history(self, error: CompletionError) -> CompletionError:
-        error.chat_history = self.partial_history()
-        return error
-
-
-def _as_provider_error(exc: Exception) -> ProviderError:
-    return ProviderError(f"{type(exc).__name__}: {exc}")
+            if isinstance(exc, RigError):
+                raise
+            raise ModelError.from_exception(exc) from exc

@@ -8,7 +8,10 @@ class Approve(PromptHook):
         return ToolCallHookAction.cont()
 ```
 
-Every callback is optional; returning `None` means continue.
+Every callback is optional; returning `None` means continue. A Terminate ends the run with
+`PromptCancelled`, keeping what a Stop keeps (the partial turn, with the tool calls that already
+ran). An exception raised in a callback ends the run with a `HookError` (or, for a rig_nb error
+such as `UserError`, with that error), also carrying the history.
 """
 
 from __future__ import annotations

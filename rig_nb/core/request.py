@@ -15,9 +15,20 @@ async with request.stream() as run:        # or hold the run: cancel it, read it
 ```
 
 Errors end a run and are raised by the iteration as `StreamingError`s (each also an instance of
-the error it wraps: `PromptCancelled`, `MaxTurnsError`, `ProviderError`...), all carrying the
-conversation so far. A task cancellation (kernel interrupt, `asyncio.timeout`) propagates as
-`CancelledError`, as asyncio requires; the run then keeps a `PromptCancelled` in `run.cancelled`.
+the error it wraps: `PromptCancelled`, `MaxTurnsError`, `ProviderError`, `HookError`...), all
+carrying the conversation so far in `chat_history`. A task cancellation (kernel interrupt,
+`asyncio.timeout`), a `KeyboardInterrupt` or a `SystemExit` propagates as itself, as asyncio
+requires; the run then keeps a `PromptCancelled` with the history in `run.cancelled`.
+
+How a run ended, on its `PromptStream`:
+
+| ending | `final_response` | `error` | `cancelled` | `done` |
+|---|---|---|---|---|
+| an answer | the `FinalResponse` | `None` | `None` | True |
+| an error (provider, model, hook, tool set, output) | `None` | the error | `None` | True |
+| a hook's Terminate, or `run.cancel()` | `None` | the `PromptCancelled` | the same | True |
+| a task cancellation, an interrupt | `None` | `None` | a `PromptCancelled` | True |
+| `aclose()` (leaving `async with`) before the end | `None` | `None` | a `PromptCancelled` | True |
 """
 
 from __future__ import annotations
@@ -150,13 +161,13 @@ class PromptStream:
             task = self._task
             if self._cancel_reason is not None and task is not None and task.uncancel() == 0:
                 raise self._fail(PromptCancelled(self.history, self._cancel_reason)) from None
-            self._closed = True
-            self.cancelled = PromptCancelled(
-                self.history, "the task running the agent was cancelled"
-            )
+            self._interrupted("the task running the agent was cancelled")
             raise
         except RigError as exc:
             raise self._fail(exc) from exc
+        except BaseException as exc:  # KeyboardInterrupt, SystemExit: not the run's own error
+            self._interrupted(f"interrupted by {type(exc).__name__}")
+            raise
         finally:
             self._task = None
         if isinstance(item, FinalResponse):
@@ -165,10 +176,18 @@ class PromptStream:
 
     def _fail(self, exc: RigError) -> StreamingError:
         self._closed = True
-        self.error = error = StreamingError.wrap(exc)
+        # A fresh twin carrying this run's conversation, even when a hook or a tool set let
+        # another run's stream error through: that run's error (`error.error`) keeps its own.
+        inner: RigError = exc.__dict__.get("error", exc) if isinstance(exc, StreamingError) else exc
+        self.error = error = StreamingError.wrap(inner)
+        error.chat_history = self.history
         if isinstance(error, PromptCancelled):
             self.cancelled = error
         return error
+
+    def _interrupted(self, reason: str) -> None:
+        self._closed = True
+        self.cancelled = PromptCancelled(self.history, reason)
 
     def cancel(self, reason: str = "cancelled") -> None:
         """Stop the run: the step in progress (or the next) raises `PromptCancelled(reason)`.

@@ -35,7 +35,7 @@ from pydantic_core import PydanticSerializationError, to_json
 from ..errors import ToolError, ToolNotFoundError, ToolServerError, ToolSetError, UserError
 from ._wire import describe_errors
 
-__all__ = ["FunctionTool", "Tool", "ToolDefinition", "ToolSet", "tool"]
+__all__ = ["FunctionTool", "Tool", "ToolDefinition", "ToolSet", "tool", "tool_failure"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,7 +58,10 @@ class Tool:
         raise NotImplementedError
 
     async def call(self, args: str) -> str:
-        """Run with the arguments' JSON text; raise `ToolError` on failure."""
+        """Run with the arguments' JSON text; any exception is reported to the model as the result.
+
+        Raise `ToolError(message)` to choose the text (`ToolCallError: message`).
+        """
         raise NotImplementedError
 
 
@@ -110,7 +113,7 @@ class FunctionTool(Tool):
         except ToolError:
             raise
         except Exception as exc:
-            raise ToolError(str(exc) or type(exc).__name__) from exc
+            raise ToolError(_failure_text(exc)) from exc
         return serialize_output(result)
 
     def _parse_args(self, args: str) -> dict[str, Any]:
@@ -194,14 +197,37 @@ class ToolSet:
         return [t.definition(prompt) for t in self._tools.values()]
 
     async def call_tool(self, name: str, args: str) -> str:
-        """Run a tool; failures raise `ToolServerError`, whose text goes back to the model."""
+        """Run a tool; any failure raises `ToolServerError`, whose text goes back to the model.
+
+        Whatever `Exception` a tool raises (a `ToolError` or anything else, from a `@tool` function
+        or a `Tool` subclass) becomes `Toolset error: ToolCallError: ...`; `KeyboardInterrupt`,
+        `CancelledError` and the like are not exceptions of the tool and propagate. A `call` that
+        is not async, or that returns something other than text, is accepted (and serialized).
+        """
         found = self._tools.get(name)
         if found is None:
             raise ToolServerError.toolset(ToolNotFoundError(name))
         try:
-            return await found.call(args)
-        except ToolError as exc:
-            raise ToolServerError.toolset(ToolSetError.from_tool_error(exc)) from exc
+            result: Any = found.call(args)
+            if inspect.isawaitable(result):
+                result = await result
+        except Exception as exc:
+            raise tool_failure(exc) from exc
+        return serialize_output(result)
+
+
+def tool_failure(exc: Exception) -> ToolServerError:
+    """The `ToolServerError` for an exception raised by a tool (its text goes to the model)."""
+    error = exc if isinstance(exc, ToolError) else ToolError(_failure_text(exc))
+    return ToolServerError.toolset(ToolSetError.from_tool_error(error))
+
+
+def _failure_text(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except Exception:  # a broken __str__ must not hide the failure
+        text = ""
+    return text or type(exc).__name__
 
 
 def serialize_output(value: Any) -> str:

@@ -27,7 +27,10 @@ __all__ = [
 
 
 class UnexpectedModelCall(AssertionError):
-    """The agent called the model more often than the script has turns."""
+    """The agent called the model more often than the script has turns.
+
+    The run ends with a `ModelError` whose `__cause__` this is.
+    """
 
 
 class UnconsumedModelSteps(AssertionError):
@@ -96,7 +99,11 @@ class ScriptedModel:
     ```
 
     `validate(request, index)` is called on each request before its turn plays. A call past the
-    last turn raises `UnexpectedModelCall`. `chunk_delay` waits between steps (for notebooks).
+    last turn raises `UnexpectedModelCall`. Like anything a model raises that is not a rig_nb
+    error (a failed `assert` in `validate` too), the agent loop reports it as a `ModelError` whose
+    text names it (`ModelError: UnexpectedModelCall: ScriptedModel has 1 scripted turn(s)...`) and
+    whose `__cause__` it is. A scripted rig_nb error (`ProviderError(...)`) is raised as itself.
+    `chunk_delay` waits between steps (for notebooks).
     """
 
     provider_name = "scripted"

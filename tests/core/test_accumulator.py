@@ -203,14 +203,27 @@ async def test_t34_only_the_first_final_is_yielded() -> None:
     assert stream.response is first.response
 
 
-async def test_provider_errors_propagate_but_aborted_ends_quietly_keeping_text() -> None:
-    failing = StreamingCompletionResponse(replay(RawText("a"), ProviderError("boom")))
+@pytest.mark.parametrize(
+    "message", ["boom", "request aborted", "ConnectionAbortedError: connection aborted", "ABORTED"]
+)
+async def test_every_provider_error_propagates_even_an_aborted_one(message: str) -> None:
+    # Deviation (issue 9.2): rig's seed ended a stream whose error text contained "aborted" as if
+    # it had finished, turning a cut-off answer into a success; every error propagates here.
+    failing = StreamingCompletionResponse(replay(RawText("a"), ProviderError(message)))
     assert await anext(failing) == StreamedText(text="a")
-    with pytest.raises(ProviderError, match="boom"):
+    with pytest.raises(ProviderError) as info:
         await anext(failing)
-    aborted = StreamingCompletionResponse(replay(RawText("a"), ProviderError("request aborted")))
-    assert await drain(aborted) == [StreamedText(text="a")]
-    assert aborted.choice == [Text(text="a")]  # rig's seed left [Text("")] here
+    assert info.value.message == message
+    with pytest.raises(StopAsyncIteration):  # nothing after the error
+        await anext(failing)
+    assert failing.choice == [Text(text="")]  # never aggregated: the turn did not finish
+
+
+async def test_a_value_that_is_not_a_raw_choice_is_a_type_error() -> None:
+    stream = StreamingCompletionResponse(replay(RawText("a"), "plain str"))  # type: ignore[arg-type]
+    assert await anext(stream) == StreamedText(text="a")
+    with pytest.raises(TypeError, match=r"a model yielded str 'plain str', not a raw streaming"):
+        await anext(stream)
 
 
 async def test_aclose_closes_the_provider_iterator() -> None:

@@ -11,6 +11,7 @@ from rig_nb import (
     Message,
     PromptCancelled,
     PromptHook,
+    StreamedText,
     StreamingError,
     Text,
     ToolCallHookAction,
@@ -122,13 +123,17 @@ async def test_task_cancel_propagates_and_the_run_keeps_the_history() -> None:
 
     task = asyncio.create_task(consume())
     await asyncio.sleep(0.05)
+    assert not run.done
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    assert run.done and run.error is None and run.final_response is None
     assert isinstance(run.cancelled, PromptCancelled)
+    assert run.cancelled.reason == "the task running the agent was cancelled"
     assert run.cancelled.chat_history == [Message.user("p"), Message.assistant("ab")]
     assert model.closed.is_set()
     assert len(got) == 2
+    assert [item async for item in run] == []  # an ended run yields nothing more
 
 
 async def test_asyncio_timeout_still_works() -> None:
@@ -138,7 +143,9 @@ async def test_asyncio_timeout_still_works() -> None:
         async with asyncio.timeout(0.05):
             async for _ in run:
                 pass
-    assert run.cancelled is not None and model.closed.is_set()
+    assert run.done and run.error is None and model.closed.is_set()
+    assert isinstance(run.cancelled, PromptCancelled)
+    assert run.cancelled.chat_history == [Message.user("p"), Message.assistant("ab")]
 
 
 async def test_aclose_mid_stream_closes_the_provider_and_records_the_history() -> None:
@@ -147,7 +154,8 @@ async def test_aclose_mid_stream_closes_the_provider_and_records_the_history() -
         async for _ in run:
             break
     assert model.closed.is_set()
-    assert run.cancelled is not None
+    assert run.done and run.error is None
+    assert isinstance(run.cancelled, PromptCancelled)
     assert run.cancelled.reason == "the stream was closed"
     assert run.cancelled.chat_history == [Message.user("p"), Message.assistant("a")]
     assert run.final_response is None
@@ -168,8 +176,9 @@ async def test_cancel_before_iteration_and_after_the_end() -> None:
 async def test_history_property_follows_the_run() -> None:
     model = ScriptedModel([["a", Delay(0.01), "b", final()]])
     run = Agent(model).stream_chat("p", [U0]).stream()
+    assert run.history == [U0, Message.user("p")]
     first = await anext(run)
-    assert first is not None
+    assert first.content == StreamedText(text="a")  # type: ignore[union-attr]
     assert run.history == [U0, Message.user("p"), Message.assistant("a")]
     await run.final()
     assert run.history == [U0, Message.user("p"), Message.assistant("ab")]

@@ -123,7 +123,9 @@ async def test_t37_terminate_on_a_text_delta() -> None:
     items, error = await collect(Agent(model).stream_chat("p", [U0]).with_hook(hook))
     assert kinds(items) == ["Text:a"]
     assert isinstance(error, PromptCancelled)
-    assert error.chat_history == [U0, Message.user("p")]
+    # Changed (issue 9.11): the partial turn is kept, as a Stop keeps it; the seed kept only
+    # [U0, User(p)]. The delta that triggered the Terminate was not yielded, so it is not kept.
+    assert error.chat_history == [U0, Message.user("p"), Message.assistant("a")]
 
 
 async def test_t38_aggregated_text_resets_per_text_turn() -> None:
@@ -192,6 +194,7 @@ async def test_t41_terminate_on_tool_call() -> None:
     )
     assert kinds(items) == ["ToolCall:get"]
     assert isinstance(error, PromptCancelled) and error.reason == "unsafe"
+    # The call did not run, so it is not in the history (it would have no result).
     assert error.chat_history == [U0, Message.user("p")]
     assert RUNS == []
     assert model.calls == 1
@@ -207,6 +210,13 @@ async def test_t42_terminate_on_tool_result() -> None:
     assert kinds(items) == ["ToolCall:get"]
     assert isinstance(error, PromptCancelled)
     assert hook.of("tool_result") == [("get", None, hook.of("tool_call")[0][2], "{}", "got")]
+    # Changed (issue 9.11): the tool ran, so its call and result stay in the history, as after a
+    # Stop at the same point (the seed kept only [User(p)]).
+    assert error.chat_history == [
+        Message.user("p"),
+        AssistantMessage(content=[tool_call("get", id="tc").to_tool_call()]),
+        Message.tool_result("tc", "got"),
+    ]
 
 
 def anthropic_style_turn() -> list:
@@ -260,6 +270,7 @@ async def test_t43_tool_call_deltas_reach_the_hook_and_the_caller() -> None:
     )
     assert items == []
     assert isinstance(error, PromptCancelled)
+    assert error.chat_history == [Message.user("p")]
 
 
 async def test_t44_finish_hook_terminates_and_is_skipped_for_tool_only_turns() -> None:
@@ -269,6 +280,7 @@ async def test_t44_finish_hook_terminates_and_is_skipped_for_tool_only_turns() -
     )
     assert kinds(items) == ["Text:a"]
     assert isinstance(error, PromptCancelled)
+    assert error.chat_history == [Message.user("p"), Message.assistant("a")]  # issue 9.11
     hook = Recorder()
     await collect(
         Agent(tool_then_text(), tools=[get]).stream_prompt("p").multi_turn(1).with_hook(hook)

@@ -16,6 +16,7 @@ from rig_nb import (
     FinalResponse,
     MaxTurnsError,
     Message,
+    ModelError,
     ProviderError,
     Reasoning,
     ReasoningEncrypted,
@@ -34,7 +35,13 @@ from rig_nb import (
     UserMessage,
     tool,
 )
-from rig_nb.core import CompletionRequest, RawMessageId, RawReasoning, RawReasoningDelta
+from rig_nb.core import (
+    AnyMessage,
+    CompletionRequest,
+    RawMessageId,
+    RawReasoning,
+    RawReasoningDelta,
+)
 from rig_nb.testing import ScriptedModel, final, tool_call
 
 from .helpers import collect, final_of, kinds
@@ -251,20 +258,28 @@ async def test_t22_no_history_means_none_and_no_json_key() -> None:
 async def test_t24_preamble_is_a_leading_system_message_never_seen_by_hooks() -> None:
     from rig_nb import PromptHook
 
-    histories = []
+    seen: list[tuple[AnyMessage, list[AnyMessage]]] = []
 
     class Spy(PromptHook):
         async def on_completion_call(self, prompt, history):
-            histories.append(history)
+            seen.append((prompt, list(history)))
 
+    u0, a0 = Message.user("u0"), Message.assistant("a0")
     model = ScriptedModel([[tool_call("echo"), final()], ["done", final()]])
     agent = Agent(model, preamble="P", tools=[fresh_echo()], hook=Spy())
-    await collect(agent.stream_prompt("go").multi_turn(1))
-    for request in model.requests:
-        assert request.chat_history[0] == SystemMessage(content="P")
-        assert request.preamble is None
-    assert all(not any(isinstance(m, SystemMessage) for m in h) for h in histories)
-    assert len(histories) == 2
+    await collect(agent.stream_chat("go", [u0, a0]).multi_turn(1))
+    call = tool_msg(call_of("echo"))
+    result = Message.tool_result("call_echo", "ok")
+    assert [r.chat_history for r in model.requests] == [
+        [SystemMessage(content="P"), u0, a0, Message.user("go")],
+        [SystemMessage(content="P"), u0, a0, Message.user("go"), call, result],
+    ]
+    assert all(r.preamble is None for r in model.requests)
+    # The hooks get the same histories without the preamble (exactly: nothing added, nothing lost).
+    assert seen == [
+        (Message.user("go"), [u0, a0]),
+        (result, [u0, a0, Message.user("go"), call]),
+    ]
 
 
 async def test_t25_text_and_tool_in_one_turn() -> None:
@@ -376,7 +391,7 @@ async def test_t28_text_then_reasoning_then_tool_calls() -> None:
     assert [type(c) for c in history[1].content] == [Text, Reasoning, ToolCall]
 
 
-async def test_t29_reasoning_deltas_become_one_unsigned_block() -> None:
+async def test_t29_reasoning_deltas_become_one_unsigned_block_with_the_first_id() -> None:
     model = ScriptedModel(
         [
             [
@@ -398,6 +413,23 @@ async def test_t29_reasoning_deltas_become_one_unsigned_block() -> None:
             call_of("echo", id="t"),
         ]
     )
+
+
+@pytest.mark.parametrize(
+    ("ids", "expected"),
+    [
+        (["r1", "r2", None], "r1"),  # spec T8: the first non-null id wins, not the last
+        ([None, None, "r3"], "r3"),
+        ([None, None, None], None),
+    ],
+)
+async def test_t29_which_reasoning_delta_id_wins(ids: list, expected: str | None) -> None:
+    deltas = [RawReasoningDelta(rid, text) for rid, text in zip(ids, ["a", "b", "c"], strict=True)]
+    model = ScriptedModel([[*deltas, tool_call("echo", id="t"), final()], ["ok", final()]])
+    items, _ = await collect(Agent(model, tools=[fresh_echo()]).stream_chat("p", []).multi_turn(1))
+    history = final_of(items).history
+    assert history is not None
+    assert history[1].content[0] == Reasoning(id=expected, content=[ReasoningText(text="abc")])
 
 
 async def test_t30_a_full_block_wins_over_deltas() -> None:
@@ -500,15 +532,22 @@ async def test_t50_provider_error_ends_the_run_keeping_the_partial_turn() -> Non
     assert error.chat_history == [Message.user("u0"), Message.user("p"), Message.assistant("a")]
 
 
-async def test_t51_aborted_error_ends_the_turn_but_keeps_its_text() -> None:
-    model = ScriptedModel([["a", ProviderError("request aborted")]])
-    items, error = await collect(Agent(model).stream_chat("p", []))
-    assert error is None
-    # Seed: FinalResponse("") because the turn was not aggregated; fixed: the text is kept.
-    assert kinds(items) == ["Text:a", "FinalResponse"]
-    assert final_of(items).response == "a"
-    assert final_of(items).usage == Usage()
-    assert final_of(items).history == [Message.user("p"), Message.assistant("a")]
+@pytest.mark.parametrize(
+    "text", ["request aborted", "Connection aborted.", "stream ABORTED by peer"]
+)
+async def test_t51_an_aborted_stream_is_an_error_keeping_the_partial_turn(
+    text: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    model = ScriptedModel([["a", "b", ProviderError(text)]])
+    with caplog.at_level(logging.WARNING, logger="rig_nb.agent"):
+        items, error = await collect(Agent(model).stream_chat("p", [Message.user("u0")]))
+    # Deviation (issue 9.2): the seed ended the stream quietly and answered FinalResponse("")
+    # (usage zero, empty-text warning). A cut-off answer is never a success here.
+    assert kinds(items) == ["Text:a", "Text:b"]
+    assert isinstance(error, ProviderError)
+    assert str(error) == f"CompletionError: ProviderError: {text}"
+    assert error.chat_history == [Message.user("u0"), Message.user("p"), Message.assistant("ab")]
+    assert "final response will be empty" not in caplog.text
 
 
 async def test_t52_dynamic_context_failure_is_a_request_error_before_any_model_call() -> None:
@@ -548,6 +587,51 @@ async def test_dynamic_and_static_context_become_documents() -> None:
     assert model.requests[0].normalized_documents() is not None
 
 
+async def test_rag_text_is_the_latest_user_text_for_context_and_tool_definitions() -> None:
+    from rig_nb import Tool, ToolDefinition
+
+    queries: list[str] = []
+    prompts: list[str] = []
+
+    class Index:
+        async def top_n(self, query: str, n: int):
+            queries.append(query)
+            return []
+
+    class Adaptive(Tool):
+        name, description = "adaptive", "Changes its definition with the prompt."
+
+        def definition(self, prompt: str = "") -> ToolDefinition:
+            prompts.append(prompt)
+            return ToolDefinition(name=self.name, description=prompt, parameters={})
+
+        async def call(self, args: str) -> str:
+            return "done"
+
+    # An older user text in the input history, then the prompt; turns 2 and 3 are tool results.
+    history = [Message.user("older question"), Message.assistant("older answer")]
+    model = ScriptedModel(
+        [
+            [tool_call("adaptive", id="1"), final()],
+            [tool_call("adaptive", id="2"), final()],
+            ["ok", final()],
+        ]
+    )
+    agent = Agent(model, dynamic_context=[(1, Index())], tools=[Adaptive()])
+    answer = await agent.stream_chat("latest question", history).multi_turn(2)
+    assert answer.response == "ok"
+    assert queries == ["latest question"] * 3
+    assert prompts == ["latest question"] * 3
+    assert [r.tools[0].description for r in model.requests] == ["latest question"] * 3
+    # With no prompt text at all (a tool-result prompt), the latest user text in history counts.
+    model = ScriptedModel([["ok", final()]])
+    queries.clear()
+    await Agent(model, dynamic_context=[(1, Index())]).stream_chat(
+        Message.tool_result("x", "r"), [Message.user("first"), Message.user("second")]
+    )
+    assert queries == ["second"]
+
+
 async def test_t53_empty_provider_stream() -> None:
     items, error = await collect(Agent(ScriptedModel([[]])).stream_prompt("p"))
     assert error is None
@@ -573,13 +657,15 @@ async def test_request_carries_agent_settings_and_tool_definitions() -> None:
     assert request.tools[0].description == "Echo the text back."
 
 
-async def test_a_non_rig_exception_from_the_model_becomes_a_provider_error_with_history() -> None:
+async def test_a_non_rig_exception_from_the_model_is_a_model_error_with_history() -> None:
+    # Changed (issue 9.10): it was relabelled ProviderError, but no provider said anything.
     model = ScriptedModel([["partial", ConnectionResetError("peer reset")]])
     items, error = await collect(Agent(model).stream_prompt("p"))
     assert kinds(items) == ["Text:partial"]
-    assert isinstance(error, ProviderError)
-    assert str(error) == "CompletionError: ProviderError: ConnectionResetError: peer reset"
-    assert isinstance(error.__cause__, ProviderError)
+    assert isinstance(error, ModelError) and not isinstance(error, ProviderError)
+    assert str(error) == "CompletionError: ModelError: ConnectionResetError: peer reset"
+    assert isinstance(error.__cause__, ModelError)
+    assert isinstance(error.__cause__.__cause__, ConnectionResetError)
     assert error.chat_history == [Message.user("p"), Message.assistant("partial")]
 
 
@@ -596,12 +682,23 @@ async def test_awaiting_a_request_returns_the_final_response() -> None:
     assert len(info.value.chat_history) == 5
 
 
-async def test_unexpected_extra_model_call_is_a_clear_assertion() -> None:
+async def test_unexpected_extra_model_call_is_a_readable_model_error() -> None:
     from rig_nb.testing import UnexpectedModelCall
 
     model = ScriptedModel([[tool_call("echo"), final()]])
-    with pytest.raises(UnexpectedModelCall, match=r"1 scripted turn\(s\) but got model call #2"):
-        await Agent(model, tools=[fresh_echo()]).stream_prompt("p").multi_turn(1)
+    with pytest.raises(ModelError, match=r"1 scripted turn\(s\) but got model call #2") as info:
+        await Agent(model, tools=[fresh_echo()]).stream_chat("p", []).multi_turn(1)
+    error = info.value
+    assert str(error).startswith(
+        "CompletionError: ModelError: UnexpectedModelCall: ScriptedModel has 1 scripted turn(s)"
+    )
+    cause = error.__cause__.__cause__  # the twin's cause is the ModelError, then the assertion
+    assert isinstance(cause, UnexpectedModelCall) and isinstance(cause, AssertionError)
+    assert error.chat_history == [
+        Message.user("p"),
+        tool_msg(call_of("echo")),
+        Message.tool_result("call_echo", "ok"),
+    ]
 
 
 async def test_final_items_expose_usage() -> None:

@@ -1,13 +1,13 @@
 """Structured output: schema to the provider, the answer validated into the model, clear failures."""
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError, field_validator
 
 from rig_nb import Agent, Message, OutputValidationError
 from rig_nb.core import CompletionRequest
 from rig_nb.testing import ScriptedModel, final
 
-from .helpers import collect
+from .helpers import collect, kinds
 
 pytestmark = pytest.mark.anyio
 
@@ -51,7 +51,35 @@ async def test_an_answer_that_does_not_validate_keeps_raw_text_and_history() -> 
         Message.user("x"),
         Message.assistant(error.raw_text),
     ]
-    assert items[-1] is not None and all(type(i).__name__ != "FinalResponse" for i in items)
+    # The answer streamed, then the run ended with the error instead of a FinalResponse.
+    assert kinds(items) == ['Text:{"city": "Paris", "temperature_c": "warm"}', "Final"]
+    assert (
+        error.errors
+        == "temperature_c: Input should be a valid number, unable to parse string as a number"
+    )
+    assert isinstance(error.__cause__, OutputValidationError)
+    assert isinstance(error.__cause__.__cause__, ValidationError)
+
+
+async def test_a_validator_raising_any_exception_is_an_output_validation_error() -> None:
+    class Strict(BaseModel):
+        city: str
+
+        @field_validator("city")
+        @classmethod
+        def _known(cls, value: str) -> str:
+            return {"Paris": "Paris"}[value]  # KeyError: pydantic does not wrap it
+
+    model = ScriptedModel([['{"city": "Atlantis"}', final()]])
+    run = Agent(model, output_type=Strict).stream_chat("x", []).stream()
+    with pytest.raises(OutputValidationError) as info:
+        await run.final()
+    error = info.value
+    assert error.errors == "KeyError: 'Atlantis'"
+    assert error.raw_text == '{"city": "Atlantis"}'
+    assert error.chat_history == [Message.user("x"), Message.assistant('{"city": "Atlantis"}')]
+    assert isinstance(error.__cause__.__cause__, KeyError)  # type: ignore[union-attr]
+    assert run.error is error and run.done and run.final_response is None
 
 
 def test_every_provider_receives_the_schema() -> None:
