@@ -81,7 +81,7 @@ class AgentMagics(Magics):
 
     @line_magic("agent")
     def agent_line(self, line: str) -> None:
-        """%agent [defaults OPTIONS | tools | history | reset | save PATH | load PATH]."""
+        """%agent [defaults OPTIONS | tools | history | allow [--clear] | reset | save | load]."""
         session = session_for(self.shell)
         command, _, rest = line.strip().partition(" ")
         rest = rest.strip()
@@ -99,8 +99,11 @@ class AgentMagics(Magics):
             self._history(session)
         elif command == "reset":
             session.history = []
+            session.always_allowed.clear()
             namespace[session.history_var] = []
-            print("rig_nb: the conversation is empty")  # noqa: T201
+            print("rig_nb: the conversation is empty (and no tool is always allowed)")  # noqa: T201
+        elif command == "allow":
+            self._allow(session, rest)
         elif command in ("save", "load"):
             path = _one_path(command, rest)
             if command == "save":
@@ -111,13 +114,26 @@ class AgentMagics(Magics):
                     session.history = load_history(path)
                 except (OSError, ValueError) as exc:
                     raise UsageError(f"cannot load a history from {path}: {exc}") from exc
+                session.always_allowed.clear()  # another conversation
                 namespace[session.history_var] = list(session.history)
                 print(f"rig_nb: loaded {len(session.history)} messages from {path}")  # noqa: T201
         else:
             raise UsageError(
                 f"unknown %agent command {command!r}: "
-                "use defaults, tools, history, reset, save or load"
+                "use defaults, tools, history, allow, reset, save or load"
             )
+
+    @staticmethod
+    def _allow(session: Any, rest: str) -> None:
+        """`%agent allow`: the tools "Always allow" covers; `%agent allow --clear` forgets them."""
+        if rest == "--clear":
+            session.always_allowed.clear()
+            print("rig_nb: no tool is always allowed now")  # noqa: T201
+        elif rest:
+            raise UsageError(f"%agent allow takes nothing or --clear, got {rest!r}")
+        else:
+            names = ", ".join(sorted(session.always_allowed)) or "(none)"
+            print(f"always allowed in this conversation: {names}")  # noqa: T201
 
     @staticmethod
     def _show(session: Any) -> None:
