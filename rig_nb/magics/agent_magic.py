@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shlex
+import sys
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -72,6 +73,7 @@ class AgentMagics(Magics):
             asyncio.run(run_cell(line, cell))
             return
         task = loop.create_task(run_cell(line, cell))
+        task.add_done_callback(_report_background)
         session_for(self.shell).background = task
         print(  # noqa: T201
             "rig_nb: this kernel cannot await a cell while widgets are clicked (needs "
@@ -189,6 +191,16 @@ def _blocks(message: Any) -> list[dict[str, Any]]:
             text = " ".join(getattr(c, "text", "[image]") for c in part.content)
             blocks.append({"kind": "text", "text": f"[result of {part.id}] {text}"})
     return blocks
+
+
+def _report_background(task: asyncio.Task[None]) -> None:
+    """A background run that ended on an exception says so in one line (the view shows it too)."""
+    if task.cancelled():
+        return
+    error = task.exception()
+    if error is not None:
+        text = f"rig_nb: the background run failed: {type(error).__name__}: {error}"
+        print(text, file=sys.stderr)  # noqa: T201
 
 
 def _one_path(command: str, rest: str) -> str:

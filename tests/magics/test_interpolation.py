@@ -172,3 +172,10 @@ async def test_through_the_magic_json_is_sent_as_pasted_and_secrets_stay_home(
     out = capsys.readouterr()
     assert SECRET not in out.out + out.err and "Traceback" not in out.out + out.err
     assert "{city.__class__.__init__.__globals__} in the prompt" in out.err + out.out
+    broken = await cell(shell, "%%agent -m m\nWhat about {city.boom}?")
+    assert isinstance(broken.error_in_exec, UsageError) and len(model.requests) == 1
+    out = capsys.readouterr()
+    assert out.err.strip() == (
+        "UsageError: {city.boom} in the prompt: reading .boom raised RuntimeError: the database "
+        "is down"
+    )

@@ -512,3 +512,29 @@ async def test_any_exception_ends_the_view_and_keeps_the_history(
         assert history == [Message.user("Count"), Message.assistant(said)]
     assert session.history == history
     assert view.run_stream is None  # Stop has nothing left to stop
+
+
+async def test_a_background_run_that_breaks_ends_its_view_and_says_so(
+    shell: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rig_nb.widgets import _reducer
+
+    apply = _reducer.ViewState.apply
+
+    def broken_apply(self: Any, item: Any) -> None:
+        if "two" in str(item):
+            raise RuntimeError("disk on fire")
+        apply(self, item)
+
+    monkeypatch.setattr(_reducer.ViewState, "apply", broken_apply)
+    shell.user_ns["m"] = ScriptedModel([["one ", Delay(0.01), "two ", final()]])
+    shell.run_cell_magic("agent", "-m m --new", "hello")
+    task = session_for(shell).background
+    assert task is not None
+    await asyncio.wait([task])
+    await asyncio.sleep(0)  # the done callback
+    assert session_for(shell).view.state["status"] == "error"
+    assert shell.user_ns["agent_history"] == [Message.user("hello"), Message.assistant("one two ")]
+    assert (
+        "rig_nb: the background run failed: RuntimeError: disk on fire" in capsys.readouterr().err
+    )
