@@ -106,14 +106,20 @@ class AgentView(anywidget.AnyWidget):
         """Run the view's agent on `prompt` (after `history`, if given) and show it live."""
         if self.agent is None:
             raise UserError("AgentView.run needs an agent: AgentView(agent)")
-        request = (
-            self.agent.stream_prompt(prompt)
-            if history is None
-            else self.agent.stream_chat(prompt, history)
-        )
-        if max_turns is not None:
-            request = request.multi_turn(max_turns)
-        return await self.consume(request.with_hook(self.hook_for(hook or self.agent.hook)))
+        try:
+            request = (
+                self.agent.stream_prompt(prompt)
+                if history is None
+                else self.agent.stream_chat(prompt, history)
+            )
+            if max_turns is not None:
+                request = request.multi_turn(max_turns)
+            request = request.with_hook(self.hook_for(hook or self.agent.hook))
+        except BaseException as exc:  # the request could not be built: the view says why
+            self.view_state = ViewState(prompt if isinstance(prompt, str) else "")
+            self._end(exc)
+            raise
+        return await self.consume(request)
 
     async def consume(self, request: StreamingPromptRequest) -> FinalResponse:
         """Show any streaming request (give it `view.hook` for the approval buttons).

@@ -6,7 +6,15 @@ import time
 
 import pytest
 
-from rig_nb import Agent, Message, PromptCancelled, PromptHook, ToolCallHookAction, tool
+from rig_nb import (
+    Agent,
+    Message,
+    PromptCancelled,
+    PromptHook,
+    ToolCallHookAction,
+    UserError,
+    tool,
+)
 from rig_nb.testing import Delay, ScriptedModel, final, tool_call
 from rig_nb.widgets import AgentView, ApprovalPolicy
 
@@ -394,3 +402,11 @@ async def test_a_view_whose_state_cannot_be_built_still_ends(
     assert answer.response == "one two "
     assert view.state["status"] == "error"  # but the view says it could not show it
     assert view.state["error"] == "Boom: snapshot bug"
+
+
+async def test_a_request_that_cannot_be_built_shows_why() -> None:
+    view = AgentView(Agent(ScriptedModel([])), approval="auto")
+    with pytest.raises(UserError, match="multi_turn needs a number >= 0, got -1"):
+        await view.run("x", max_turns=-1)
+    assert view.state["status"] == "error"
+    assert view.state["error"] == "multi_turn needs a number >= 0, got -1"
