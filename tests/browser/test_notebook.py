@@ -114,11 +114,15 @@ def test_terminate_ends_the_run_with_a_clear_message(lab: Lab, page: Any) -> Non
         "terminate",
         SETUP,
         "%%agent -m model -t delete_file\nDelete a.txt",
-        'print("CHECK", deleted, "|", agent_error, "|", len(agent_history))',
+        'print("CHECK", deleted, "|", agent_error, "|", [(m.role, m.content[0].text) for m in agent_history])',
     )
     page.click(".rig-terminate")
     text = lab.output(page, "CHECK")
-    assert "CHECK [] | PromptError: PromptCancelled: terminated by the user | 1" in text
+    # Terminate keeps what Stop keeps: the partial turn (issue 9, point 11), not the call it refused.
+    assert (
+        "CHECK [] | PromptError: PromptCancelled: terminated by the user | "
+        "[('user', 'Delete a.txt'), ('assistant', 'I will delete it. ')]"
+    ) in text
     banner = page.locator(".rig-banner").first.inner_text()
     assert banner == "Stopped: terminated by the user"
 
