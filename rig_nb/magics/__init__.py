@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._runtime import Session, run_cell, session_for
+from ._runtime import RunInterrupted, RunKeyboardInterrupt, Session, run_cell, session_for
 from .agent_magic import AgentMagics, kernel_can_await, transform_agent_cells
 
 __all__ = [
     "AgentMagics",
+    "RunInterrupted",
+    "RunKeyboardInterrupt",
     "Session",
     "kernel_can_await",
     "load_ipython_extension",

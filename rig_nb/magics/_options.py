@@ -167,24 +167,97 @@ def resolve_system(ref: str | None, namespace: Mapping[str, Any]) -> str | None:
     return ref
 
 
-_FIELD = re.compile(r"\{\{|\}\}|\{([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\}")
+_FIELD = re.compile(r"\{([^\W\d]\w*(?:\.[^\W\d]\w*)*)\}")
+"""A field: `{name}` or `{name.attr.attr}`, nothing else (no spaces, specs, indexing, calls)."""
+_BRACE = re.compile(r"[{}]")
+_UNSAFE = frozenset(
+    {
+        # Public attributes that lead to a module's globals or a stack frame (as jinja2's
+        # sandbox lists them): a field never walks into another namespace.
+        *("f_globals", "f_locals", "f_builtins", "f_back", "f_code"),
+        *("gi_frame", "gi_code", "cr_frame", "cr_code", "ag_frame", "ag_code"),
+        *("tb_frame", "tb_next", "func_globals", "func_code", "mro"),
+    }
+)
+_MISSING = object()
 
 
 def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
-    """`{name}` and `{name.attr}` from the namespace; unknown names stay; `{{`/`}}` are braces."""
+    """Fill `{name}` / `{name.attr}` fields of a `%%agent` prompt from the namespace.
 
-    def replace(match: re.Match[str]) -> str:
-        token = match.group(0)
-        if token in ("{{", "}}"):
-            return token[0]
-        head, *rest = match.group(1).split(".")
-        if head not in namespace:
-            return token
-        value = namespace[head]
-        for attr in rest:
-            if not hasattr(value, attr):
-                return token
-            value = getattr(value, attr)
+    The rules (README "In Jupyter"):
+
+    * A field is `{` + a name or a dotted chain of names + `}`, with nothing else inside.
+      `{x:>10}`, `{x!r}`, `{x[0]}`, `{ x }`, `{"a": 1}` and `{}` are not fields: they are sent
+      as typed, so pasted JSON and code (dict literals, f-string specs, indexing) reach the model
+      unchanged.
+    * A field whose first name is not a variable is sent as typed (`{self.x}` in pasted code).
+    * Only public names are read: a field with a `_private` or `__dunder__` part (or a frame /
+      globals attribute) is a `UsageError`, as is an attribute that raises. An attribute that
+      does not exist leaves the field as typed.
+    * `{{` is a literal `{` and the `}}` that closes it a literal `}`, as in `str.format`:
+      `{{x}}` sends `{x}`, `{{"a": 1}}` sends `{"a": 1}`. Every other brace is sent as typed, so
+      text without `{{` and without fields is never altered (`{"a": {"b": 1}}`, `a }} b`).
+    """
+    out: list[str] = []
+    opened: list[bool] = []
+    """The braces still open: True for an escaped `{{`, False for a literal `{`."""
+    index = 0
+    while (match := _BRACE.search(text, index)) is not None:
+        at = match.start()
+        out.append(text[index:at])
+        if text.startswith("{{", at):
+            opened.append(True)
+            out.append("{")
+            index = at + 2
+        elif text[at] == "{":
+            field = _FIELD.match(text, at)
+            if field is not None:
+                out.append(_read(field.group(1), namespace, field.group(0)))
+                index = field.end()
+            else:
+                opened.append(False)
+                out.append("{")
+                index = at + 1
+        elif opened and (not opened[-1] or text.startswith("}}", at)):
+            index = at + (2 if opened.pop() else 1)  # closes a literal "{", or a "{{"
+            out.append("}")
+        else:
+            out.append("}")  # closes nothing: sent as typed
+            index = at + 1
+    out.append(text[index:])
+    return "".join(out)
+
+
+def _read(chain: str, namespace: Mapping[str, Any], typed: str) -> str:
+    """The text of one field; `typed` when its name is not a variable."""
+    head, *attributes = chain.split(".")
+    if head not in namespace:
+        return typed
+    for part in (head, *attributes):
+        if part.startswith("_") or (part in _UNSAFE and part is not head):
+            raise UsageError(
+                f"{typed} in the prompt: only public names and attributes are filled in, not "
+                f"{part!r}; write {{{typed}}} to send it as text"
+            )
+    value = namespace[head]
+    for attribute in attributes:
+        try:
+            value = getattr(value, attribute, _MISSING)
+        except Exception as exc:
+            raise UsageError(
+                f"{typed} in the prompt: reading .{attribute} raised {_one_line(exc)}"
+            ) from None
+        if value is _MISSING:
+            return typed
+    try:
         return str(value)
+    except Exception as exc:
+        raise UsageError(f"{typed} in the prompt: str() raised {_one_line(exc)}") from None
 
-    return _FIELD.sub(replace, text)
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    if len(text) > 200:
+        text = text[:199] + "…"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -40,24 +40,28 @@ from ._options import (
     resolve_tools,
 )
 
-__all__ = ["Session", "run_cell", "session_for"]
+__all__ = ["RunInterrupted", "RunKeyboardInterrupt", "Session", "run_cell", "session_for"]
 
 DEFAULT_MAX_TURNS = 5
 
 
 @dataclass
 class Session:
-    """One kernel's `%%agent` state: defaults, the conversation, what was always allowed."""
+    """One kernel's `%%agent` state: defaults, the conversation, what was always allowed.
+
+    `always_allowed` belongs to the conversation: `--new`, `%agent reset`, `%agent load` and
+    `%agent allow --clear` empty it. It never beats a `deny` policy.
+    """
 
     defaults: CellOptions = field(default_factory=CellOptions)
     history: list[AnyMessage] = field(default_factory=list[AnyMessage])
     always_allowed: set[str] = field(default_factory=set[str])
     last: FinalResponse | None = None
-    last_error: RigError | None = None
+    last_error: BaseException | None = None
     background: asyncio.Task[None] | None = None
+    """The run of a cell that could not await (ipykernel < 7.4)."""
     view: AgentView | None = None
     """The view of the latest `%%agent` cell (its `stop()`, `state`, `last_run`)."""
-    """The run of a cell that could not await (ipykernel < 7.4)."""
     out: str = "agent_result"
     history_var: str = "agent_history"
 
@@ -151,8 +155,33 @@ class _Printer:
         self._midline = False
 
 
+class _OneLine(BaseException):
+    """IPython shows `_render_traceback_()` in place of a traceback: the cell ends on one line."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [str(self)]
+
+
+class RunInterrupted(_OneLine, asyncio.CancelledError):
+    """The kernel's interrupt ended a `%%agent` cell.
+
+    Still a `CancelledError` (code around the cell sees a cancel), but IPython shows its one line
+    instead of a traceback through rig_nb's internals.
+    """
+
+
+class RunKeyboardInterrupt(_OneLine, KeyboardInterrupt):
+    """A `KeyboardInterrupt` ended a `%%agent` cell (Ctrl-C in a terminal): one line."""
+
+
 async def run_cell(line: str, body: str) -> None:
-    """Run one `%%agent` cell to its end; results and history go to the namespace."""
+    """Run one `%%agent` cell to its end; results and history go to the namespace.
+
+    However the run ends, `agent_history` keeps the conversation and the view shows the ending:
+    a `RigError` (provider, tool set, max turns...) prints one line and the cell succeeds; a Stop
+    is not an error; a kernel interrupt ends the cell with one "Interrupted" line; any other
+    exception (a bug) is raised with its traceback.
+    """
     shell: Any = get_ipython()
     if shell is None:
         raise UsageError("%%agent runs inside IPython or Jupyter")
@@ -165,6 +194,7 @@ async def run_cell(line: str, body: str) -> None:
         raise UsageError("the %%agent cell is empty: write the prompt under the %%agent line")
     if options.new:
         session.history = []
+        session.always_allowed.clear()  # "Always allow" belongs to the conversation
     policy = ApprovalPolicy.from_env(options.approve, options.approve_tool)
     view = session.view = AgentView(agent, approval=policy, always_allowed=session.always_allowed)
     if options.no_widget:
@@ -180,18 +210,34 @@ async def run_cell(line: str, body: str) -> None:
     max_turns = options.max_turns if options.max_turns is not None else DEFAULT_MAX_TURNS
     try:
         final = await view.run(prompt, history=list(session.history), max_turns=max_turns)
-    except asyncio.CancelledError:
+    except (asyncio.CancelledError, KeyboardInterrupt) as exc:
+        cause = (
+            "a KeyboardInterrupt" if isinstance(exc, KeyboardInterrupt) else "the kernel interrupt"
+        )
+        history = _kept_history(exc, view)
         run = view.last_run
-        if run is not None and run.cancelled is not None:
-            _keep(session, namespace, options, run.cancelled.chat_history, run.cancelled)
-        raise
+        cancelled = run.cancelled if run is not None else None
+        if cancelled is None:
+            kept_so_far = history if history is not None else session.history
+            cancelled = PromptCancelled(list(kept_so_far), f"{cause} stopped the run")
+        _keep(session, namespace, options, history, cancelled)
+        kept = len(session.history)
+        text = (
+            f"Interrupted: {cause} stopped the run; {options.history_var or session.history_var} "
+            f"keeps the conversation ({kept} message{'s' if kept != 1 else ''})"
+        )
+        if isinstance(exc, KeyboardInterrupt):
+            raise RunKeyboardInterrupt(text) from None
+        raise RunInterrupted(text) from None
     except RigError as exc:
-        history: list[AnyMessage] | None = getattr(exc, "chat_history", None)
-        _keep(session, namespace, options, history, exc)
+        _keep(session, namespace, options, _kept_history(exc, view), exc)
         if not isinstance(exc, PromptCancelled):
             print(f"rig_nb: {exc}", file=sys.stderr)  # noqa: T201
         elif options.no_widget:
             print(f"rig_nb: stopped: {exc.reason}")  # noqa: T201
+    except Exception as exc:
+        _keep(session, namespace, options, _kept_history(exc, view), exc)
+        raise
     else:
         session.last, session.last_error = final, None
         session.history = [*session.history, *(final.history or [])]
@@ -203,12 +249,26 @@ async def run_cell(line: str, body: str) -> None:
             print(f"rig_nb: {notice}")  # noqa: T201
 
 
+def _kept_history(error: BaseException, view: AgentView) -> list[AnyMessage] | None:
+    """The conversation up to the end of a run that failed: the error's, else the run's."""
+    history: list[AnyMessage] | None = getattr(error, "chat_history", None)
+    if history is not None:
+        return history
+    run = view.last_run
+    if run is None:
+        return None  # the run never started: the conversation is as it was
+    try:
+        return run.history
+    except Exception:
+        return None
+
+
 def _keep(
     session: Session,
     namespace: dict[str, Any],
     options: CellOptions,
     history: list[AnyMessage] | None,
-    error: RigError,
+    error: BaseException,
 ) -> None:
     """An interrupted run keeps its conversation."""
     if history is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shlex
+import sys
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -72,6 +73,7 @@ class AgentMagics(Magics):
             asyncio.run(run_cell(line, cell))
             return
         task = loop.create_task(run_cell(line, cell))
+        task.add_done_callback(_report_background)
         session_for(self.shell).background = task
         print(  # noqa: T201
             "rig_nb: this kernel cannot await a cell while widgets are clicked (needs "
@@ -81,7 +83,7 @@ class AgentMagics(Magics):
 
     @line_magic("agent")
     def agent_line(self, line: str) -> None:
-        """%agent [defaults OPTIONS | tools | history | reset | save PATH | load PATH]."""
+        """%agent [defaults OPTIONS | tools | history | allow [--clear] | reset | save | load]."""
         session = session_for(self.shell)
         command, _, rest = line.strip().partition(" ")
         rest = rest.strip()
@@ -99,8 +101,11 @@ class AgentMagics(Magics):
             self._history(session)
         elif command == "reset":
             session.history = []
+            session.always_allowed.clear()
             namespace[session.history_var] = []
-            print("rig_nb: the conversation is empty")  # noqa: T201
+            print("rig_nb: the conversation is empty (and no tool is always allowed)")  # noqa: T201
+        elif command == "allow":
+            self._allow(session, rest)
         elif command in ("save", "load"):
             path = _one_path(command, rest)
             if command == "save":
@@ -111,13 +116,26 @@ class AgentMagics(Magics):
                     session.history = load_history(path)
                 except (OSError, ValueError) as exc:
                     raise UsageError(f"cannot load a history from {path}: {exc}") from exc
+                session.always_allowed.clear()  # another conversation
                 namespace[session.history_var] = list(session.history)
                 print(f"rig_nb: loaded {len(session.history)} messages from {path}")  # noqa: T201
         else:
             raise UsageError(
                 f"unknown %agent command {command!r}: "
-                "use defaults, tools, history, reset, save or load"
+                "use defaults, tools, history, allow, reset, save or load"
             )
+
+    @staticmethod
+    def _allow(session: Any, rest: str) -> None:
+        """`%agent allow`: the tools "Always allow" covers; `%agent allow --clear` forgets them."""
+        if rest == "--clear":
+            session.always_allowed.clear()
+            print("rig_nb: no tool is always allowed now")  # noqa: T201
+        elif rest:
+            raise UsageError(f"%agent allow takes nothing or --clear, got {rest!r}")
+        else:
+            names = ", ".join(sorted(session.always_allowed)) or "(none)"
+            print(f"always allowed in this conversation: {names}")  # noqa: T201
 
     @staticmethod
     def _show(session: Any) -> None:
@@ -173,6 +191,16 @@ def _blocks(message: Any) -> list[dict[str, Any]]:
             text = " ".join(getattr(c, "text", "[image]") for c in part.content)
             blocks.append({"kind": "text", "text": f"[result of {part.id}] {text}"})
     return blocks
+
+
+def _report_background(task: asyncio.Task[None]) -> None:
+    """A background run that ended on an exception says so in one line (the view shows it too)."""
+    if task.cancelled():
+        return
+    error = task.exception()
+    if error is not None:
+        text = f"rig_nb: the background run failed: {type(error).__name__}: {error}"
+        print(text, file=sys.stderr)  # noqa: T201
 
 
 def _one_path(command: str, rest: str) -> str:

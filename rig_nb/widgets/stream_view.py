@@ -23,11 +23,12 @@ import anywidget
 import traitlets
 
 from ..core.agent import Agent
-from ..core.hooks import HookAction, PromptHook, ToolCallHookAction
+from ..core.hooks import PromptHook, ToolCallHookAction
 from ..core.messages import AnyMessage, Message, rag_text
 from ..core.request import PromptStream, StreamingPromptRequest
 from ..core.streaming import FinalResponse, MultiTurnStreamItem
 from ..errors import PromptCancelled, RigError, UserError
+from ._hook import ViewHook
 from ._reducer import ViewState
 from ._transcript import transcript_html, transcript_text
 from .approval import ApprovalPolicy, wait_with_heartbeat
@@ -36,6 +37,8 @@ __all__ = ["AgentView", "FrontEndMessage"]
 
 _STATIC = Path(__file__).parent / "static"
 DECLINED = "The user declined to run this tool."
+ALWAYS_ALLOWED = "always allowed"
+"""The decision text of a card that ran because its tool is always allowed."""
 
 
 class FrontEndMessage(TypedDict, total=False):
@@ -77,6 +80,8 @@ class AgentView(anywidget.AnyWidget):
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._decisions: dict[str, asyncio.Future[ToolCallHookAction]] = {}
+        self._clicked: dict[str, str] = {}
+        """Decision texts of clicks that approved a card (Always allow)."""
         self._rendered_event: asyncio.Event | None = None
         self._known_tools: set[str] | None = None
         self.run_stream: PromptStream | None = None
@@ -101,49 +106,81 @@ class AgentView(anywidget.AnyWidget):
         """Run the view's agent on `prompt` (after `history`, if given) and show it live."""
         if self.agent is None:
             raise UserError("AgentView.run needs an agent: AgentView(agent)")
-        request = (
-            self.agent.stream_prompt(prompt)
-            if history is None
-            else self.agent.stream_chat(prompt, history)
-        )
-        if max_turns is not None:
-            request = request.multi_turn(max_turns)
-        return await self.consume(request.with_hook(self.hook_for(hook or self.agent.hook)))
+        try:
+            request = (
+                self.agent.stream_prompt(prompt)
+                if history is None
+                else self.agent.stream_chat(prompt, history)
+            )
+            if max_turns is not None:
+                request = request.multi_turn(max_turns)
+            request = request.with_hook(self.hook_for(hook or self.agent.hook))
+        except BaseException as exc:  # the request could not be built: the view says why
+            self.view_state = ViewState(prompt if isinstance(prompt, str) else "")
+            self._end(exc)
+            raise
+        return await self.consume(request)
 
     async def consume(self, request: StreamingPromptRequest) -> FinalResponse:
-        """Show any streaming request (give it `view.hook` for the approval buttons)."""
+        """Show any streaming request (give it `view.hook` for the approval buttons).
+
+        Whatever ends the run (an answer, a `RigError`, a Stop, a kernel interrupt, or any other
+        exception, even from a listener or the view itself) leaves the view in a final state:
+        never "running" with nothing left to run.
+        """
         self._loop = asyncio.get_running_loop()
         self._rendered_event = asyncio.Event()
         if self.rendered:
             self._rendered_event.set()
-        self._known_tools = set(request.agent.tools.names)
-        self.view_state = ViewState(rag_text(request.prompt) or "")
-        self._flush()
-        async with request.stream() as run:
-            self.run_stream = self.last_run = run
-            try:
-                async for item in run:
-                    self.view_state.apply(item)
-                    self._changed()
-                    for listener in self.listeners:
-                        listener(item)
-            except PromptCancelled as exc:
-                self.view_state.fail(f"Stopped: {exc.reason}", cancelled=True)
-                raise
-            except RigError as exc:
-                self.view_state.fail(str(exc))
-                raise
-            except asyncio.CancelledError:
-                self.view_state.fail("Interrupted: the kernel cancelled the run", cancelled=True)
-                raise
-            finally:
-                self.run_stream = None
-                self._cancel_decisions()
-                self.view_state.total(run.usage)
-                self._flush()
-                self._refresh_displays()
-        assert run.final_response is not None
+        self.run_stream = None
+        try:
+            self._known_tools = set(request.agent.tools.names)
+            self.view_state = ViewState(rag_text(request.prompt) or "")
+            self._flush()
+            async with request.stream() as run:
+                self.run_stream = self.last_run = run
+                try:
+                    async for item in run:
+                        self.view_state.apply(item)
+                        self._changed()
+                        for listener in self.listeners:
+                            listener(item)
+                finally:
+                    self.run_stream = None
+                    self._cancel_decisions()
+                    self.view_state.total(run.usage)
+            if run.final_response is None:
+                raise UserError("the run ended without an answer")  # not expected: a bug
+        except BaseException as exc:
+            self._end(exc)
+            raise
+        self._end(None)
         return run.final_response
+
+    def _end(self, error: BaseException | None) -> None:
+        """The final state, sent at once (and the saved transcript refreshed)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if error is not None:
+            message, cancelled = ending(error)
+            try:
+                self.view_state.fail(message, cancelled=cancelled)
+            except Exception:
+                self.view_state.state.update(
+                    status="cancelled" if cancelled else "error", error=message
+                )
+        try:
+            self._flush()
+        except Exception as exc:
+            # The state could not be built (a bug in the view): send the ending on its own.
+            message, cancelled = ending(error or exc)
+            self.state = {
+                **self.state,
+                "status": "cancelled" if cancelled else "error",
+                "error": message,
+            }
+        self._refresh_displays()
 
     @property
     def hook(self) -> PromptHook:
@@ -152,7 +189,7 @@ class AgentView(anywidget.AnyWidget):
 
     def hook_for(self, inner: PromptHook | None) -> PromptHook:
         """The approval hook, calling `inner` (a hook of yours) first."""
-        return _ViewHook(self, inner)
+        return ViewHook(self, inner)
 
     def stop(self, reason: str = "stopped by user") -> None:
         """What the Stop button does: end the run, keeping its history."""
@@ -168,7 +205,11 @@ class AgentView(anywidget.AnyWidget):
             # the tool server answers the model with ToolNotFoundError.
             self._status(internal_call_id, "running")
             return ToolCallHookAction.cont()
-        policy = "auto" if tool_name in self.always_allowed else self.policy.for_tool(tool_name)
+        policy = self.policy.for_tool(tool_name)
+        if policy == "ask" and tool_name in self.always_allowed:
+            # "Always allow" answers the question `ask` would put; it never beats a `deny`.
+            self._status(internal_call_id, "running", ALWAYS_ALLOWED)
+            return ToolCallHookAction.cont()
         if policy == "ask" and not await self._front_end_present():
             policy = self.policy.headless
             verb = "ran" if policy == "auto" else "skipped"
@@ -180,7 +221,10 @@ class AgentView(anywidget.AnyWidget):
             self._status(internal_call_id, "running")
             return ToolCallHookAction.cont()
         if policy == "deny":
-            self._status(internal_call_id, "skipped", "denied by the approval policy")
+            why = "denied by the approval policy"
+            if tool_name in self.always_allowed:
+                why += " (a deny beats Always allow)"
+            self._status(internal_call_id, "skipped", why)
             return ToolCallHookAction.skip(DECLINED)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[ToolCallHookAction] = loop.create_future()
@@ -198,7 +242,7 @@ class AgentView(anywidget.AnyWidget):
             return ToolCallHookAction.skip(f"{DECLINED} (no answer in time)")
         action = future.result()
         if action.kind == "continue":
-            self._status(internal_call_id, "running")
+            self._status(internal_call_id, "running", self._clicked.pop(internal_call_id, None))
         elif action.kind == "skip":
             self._status(internal_call_id, "skipped", action.reason)
         else:
@@ -243,6 +287,7 @@ class AgentView(anywidget.AnyWidget):
             name = self.view_state.tool_name(message.get("id", ""))
             if name:
                 self.always_allowed.add(name)
+                self._clicked[message.get("id", "")] = ALWAYS_ALLOWED
             future.set_result(ToolCallHookAction.cont())
         elif kind == "skip":
             future.set_result(
@@ -255,6 +300,7 @@ class AgentView(anywidget.AnyWidget):
         for future in self._decisions.values():
             future.cancel()
         self._decisions.clear()
+        self._clicked.clear()
 
     # -- updates -------------------------------------------------------------------------------
 
@@ -312,57 +358,15 @@ class AgentView(anywidget.AnyWidget):
         return f"<AgentView {status}>"
 
 
-class _ViewHook(PromptHook):
-    """Your hook first, then the view's approvals."""
-
-    def __init__(self, view: AgentView, inner: PromptHook | None) -> None:
-        self.view = view
-        self.inner = inner
-
-    async def on_completion_call(
-        self, prompt: AnyMessage, history: list[AnyMessage]
-    ) -> HookAction | None:
-        return await self.inner.on_completion_call(prompt, history) if self.inner else None
-
-    async def on_text_delta(self, text_delta: str, aggregated_text: str) -> HookAction | None:
-        return await self.inner.on_text_delta(text_delta, aggregated_text) if self.inner else None
-
-    async def on_tool_call_delta(
-        self, tool_call_id: str, internal_call_id: str, tool_name: str | None, tool_call_delta: str
-    ) -> HookAction | None:
-        if self.inner is None:
-            return None
-        return await self.inner.on_tool_call_delta(
-            tool_call_id, internal_call_id, tool_name, tool_call_delta
-        )
-
-    async def on_tool_call(
-        self, tool_name: str, tool_call_id: str | None, internal_call_id: str, args: str
-    ) -> ToolCallHookAction | None:
-        if self.inner is not None:
-            action = await self.inner.on_tool_call(tool_name, tool_call_id, internal_call_id, args)
-            if action is not None and action.kind != "continue":
-                self.view._status(internal_call_id, "skipped", action.reason)
-                return action
-        return await self.view.decide(tool_name, internal_call_id)
-
-    async def on_tool_result(
-        self,
-        tool_name: str,
-        tool_call_id: str | None,
-        internal_call_id: str,
-        args: str,
-        result: str,
-    ) -> HookAction | None:
-        if self.inner is None:
-            return None
-        return await self.inner.on_tool_result(
-            tool_name, tool_call_id, internal_call_id, args, result
-        )
-
-    async def on_stream_completion_response_finish(
-        self, prompt: AnyMessage, response: Any
-    ) -> HookAction | None:
-        if self.inner is None:
-            return None
-        return await self.inner.on_stream_completion_response_finish(prompt, response)
+def ending(error: BaseException) -> tuple[str, bool]:
+    """What the view's banner says about what ended a run, and whether it was a cancel."""
+    if isinstance(error, PromptCancelled):
+        return f"Stopped: {error.reason}", True
+    if isinstance(error, KeyboardInterrupt):
+        return "Interrupted: a KeyboardInterrupt stopped the run", True
+    if isinstance(error, asyncio.CancelledError):
+        return "Interrupted: the kernel interrupt stopped the run", True
+    if isinstance(error, RigError):
+        return str(error), False
+    text = " ".join(str(error).split())
+    return (f"{type(error).__name__}: {text}" if text else type(error).__name__), False

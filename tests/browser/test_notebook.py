@@ -114,11 +114,15 @@ def test_terminate_ends_the_run_with_a_clear_message(lab: Lab, page: Any) -> Non
         "terminate",
         SETUP,
         "%%agent -m model -t delete_file\nDelete a.txt",
-        'print("CHECK", deleted, "|", agent_error, "|", len(agent_history))',
+        'print("CHECK", deleted, "|", agent_error, "|", [(m.role, m.content[0].text) for m in agent_history])',
     )
     page.click(".rig-terminate")
     text = lab.output(page, "CHECK")
-    assert "CHECK [] | PromptError: PromptCancelled: terminated by the user | 1" in text
+    # Terminate keeps what Stop keeps: the partial turn (issue 9, point 11), not the call it refused.
+    assert (
+        "CHECK [] | PromptError: PromptCancelled: terminated by the user | "
+        "[('user', 'Delete a.txt'), ('assistant', 'I will delete it. ')]"
+    ) in text
     banner = page.locator(".rig-banner").first.inner_text()
     assert banner == "Stopped: terminated by the user"
 
@@ -161,6 +165,20 @@ def test_the_kernel_interrupt_ends_an_approval_wait_within_a_second(lab: Lab, pa
         "() => document.querySelector('.rig-nb').dataset.status === 'cancelled'", timeout=5_000
     )
     assert time.monotonic() - started < 1.0
+    view = page.locator(".rig-nb").first
+    assert view.locator(".rig-banner").inner_text() == (
+        "Interrupted: the kernel interrupt stopped the run"
+    )
+    assert view.locator(".rig-stop").is_disabled()
+    # Under the cell: one line, not a CancelledError traceback through rig_nb's internals.
+    agent_cell = page.locator(".jp-Notebook .jp-Cell").nth(1)
+    error = agent_cell.locator(".jp-OutputArea-output[data-mime-type*='stderr']")
+    error.first.wait_for(timeout=5_000)
+    assert error.count() == 1
+    assert error.first.inner_text().strip() == (
+        "Interrupted: the kernel interrupt stopped the run; agent_history keeps the "
+        "conversation (2 messages)"
+    )
     # JupyterLab drops the queued check cell with the interrupt; ask the kernel directly.
     statuses = []
     for _ in range(60):
@@ -249,6 +267,14 @@ dreaming = ScriptedModel([[tool_call("no_such_tool", {"q": 1}), final()], ["That
     assert "CHECK2 4 | Toolset error: ToolCallError: ToolCallError: disk full" in two
     three = lab.output(page, "CHECK3")
     assert "CHECK3 4 | Toolset error: ToolNotFoundError: no_such_tool" in three
+    # The failed tool calls show on their cards only: nothing on the cells' stderr.
+    for index in (3, 5):
+        stderr = (
+            page.locator(".jp-Notebook .jp-Cell")
+            .nth(index)
+            .locator(".jp-OutputArea-output[data-mime-type*='stderr']")
+        )
+        assert stderr.count() == 0, stderr.all_inner_texts()
     views = page.locator(".rig-nb")
     assert (
         views.nth(0).locator(".rig-banner").inner_text()
@@ -265,3 +291,75 @@ dreaming = ScriptedModel([[tool_call("no_such_tool", {"q": 1}), final()], ["That
         == "error: ToolNotFoundError: no_such_tool"
     )
     assert "Recovered after the tool failed." in views.nth(1).inner_text()
+
+
+def test_always_allow_runs_without_asking_and_a_deny_still_denies(lab: Lab, page: Any) -> None:
+    again = "model = ScriptedModel([[tool_call('delete_file', {'path': 'b.txt'}), final()], ['Done.', final()]])"
+    run_and_wait_for_approval(
+        lab,
+        page,
+        "always",
+        SETUP,
+        "%%agent -m model -t delete_file --new\nDelete a.txt",
+        again,
+        "%%agent -m model -t delete_file\nDelete b.txt",
+        again.replace("b.txt", "c.txt"),
+        "%%agent -m model -t delete_file --approve-tool delete_file=deny\nDelete c.txt",
+        "%agent allow",
+        again.replace("b.txt", "d.txt"),
+        "%%agent -m model -t delete_file --new\nDelete d.txt",
+        'print("CHECK", deleted)',
+    )
+    page.click(".rig-always")
+    # A new conversation asks again: approve it by hand.
+    views = page.locator(".rig-nb")
+    views.nth(3).locator(".rig-approve").click(timeout=30_000)
+    text = lab.output(page, "CHECK")
+    assert "CHECK ['a.txt', 'b.txt', 'd.txt']" in text  # c.txt was denied
+    statuses = [views.nth(i).locator(".rig-tool-status").inner_text() for i in range(4)]
+    assert statuses == [
+        "done: always allowed",
+        "done: always allowed",
+        "skipped: denied by the approval policy (a deny beats Always allow)",
+        "done",
+    ]
+    assert "always allowed in this conversation: delete_file" in lab.output(
+        page, "always allowed in this conversation"
+    )
+    screenshot(page, "always-allow")
+
+
+def test_a_bug_in_a_hook_ends_the_view_with_its_message(lab: Lab, page: Any) -> None:
+    lab.open(
+        page,
+        lab.write(
+            "bug",
+            SETUP,
+            "from rig_nb import Agent, PromptHook\n"
+            "class Broken(PromptHook):\n"
+            "    async def on_text_delta(self, text_delta, aggregated_text):\n"
+            "        if 'four' in aggregated_text:\n"
+            "            raise RuntimeError('disk on fire')\n"
+            "buggy = Agent(ScriptedModel([[*[s for w in words('one two three four five') for s in (w, Delay(0.05))], final()]]), hook=Broken())",
+            "%%agent -m buggy --new\nCount",
+        ),
+    )
+    lab.command(page, "notebook:run-all-cells")
+    view = page.locator(".rig-nb").first
+    page.wait_for_function(
+        "() => { const v = document.querySelector('.rig-nb'); return v && v.dataset.status === 'error'; }",
+        timeout=30_000,
+    )
+    banner = view.locator(".rig-banner").inner_text()
+    assert "RuntimeError" in banner and "disk on fire" in banner
+    assert view.locator(".rig-stop").is_disabled()
+    assert view.locator(".rig-status").inner_text() == "Error"
+    screenshot(page, "hook-bug")
+    check = 'print("CHECK", [(m.role, m.content[0].text) for m in agent_history], "|", agent_error)'
+    for _ in range(20):
+        text = lab.kernel_print(page, check)
+        if text != "[execute aborted]":
+            break
+        page.wait_for_timeout(300)
+    assert text.startswith("CHECK [('user', 'Count'), ('assistant', 'one two three")
+    assert "disk on fire" in text

@@ -8,7 +8,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
-from rig_nb import FinalResponse, Message, ProviderError, tool
+from rig_nb import FinalResponse, Message, ProviderError, Text, tool
 from rig_nb.magics import kernel_can_await, session_for, transform_agent_cells
 from rig_nb.magics._options import interpolate, parse_cell_line
 from rig_nb.testing import Delay, ScriptedModel, final, tool_call
@@ -309,3 +309,232 @@ async def test_structured_output_from_the_magic(shell: Any) -> None:
     assert shell.user_ns["m"].requests[0].output_schema == City.model_json_schema()
     result = await cell(shell, "%%agent -m m --output nope\nx")
     assert "--output needs the name of a class" in str(result.error_in_exec)
+
+
+# -- "Always allow" belongs to the conversation, and a deny beats it (issue 9, point 15) --------
+
+
+def delete_model() -> ScriptedModel:
+    return ScriptedModel(
+        [
+            [tool_call("get_weather", {"city": "Paris"}), final()],
+            ["Done.", final()],
+        ]
+    )
+
+
+async def always_allow_once(ip: Any) -> None:
+    """Run a cell that asks, and click "Always allow this tool" on its card."""
+    session = session_for(ip)
+    session.view = None
+    ip.user_ns.update(model=delete_model(), get_weather=get_weather)
+    task = asyncio.ensure_future(cell(ip, "%%agent -m model -t get_weather --approve ask\nGo"))
+    card = None
+    for _ in range(400):
+        await asyncio.sleep(0.005)
+        view = session.view
+        if view is not None:
+            view.rendered = True
+            card = next(
+                (b["id"] for b in view.state.get("blocks", []) if b.get("status") == "waiting"),
+                None,
+            )
+            if card:
+                view._on_message(view, {"kind": "always_allow", "id": card}, [])
+                break
+    assert card is not None, "no card waited for approval"
+    assert (await task).error_in_exec is None
+    assert session.always_allowed == {"get_weather"}
+    done = next(b for b in session.view.state["blocks"] if b["kind"] == "tool")
+    assert (done["status"], done["decision"]) == ("done", "always allowed")
+
+
+def tool_card(ip: Any) -> dict[str, Any]:
+    view = session_for(ip).view
+    assert view is not None
+    return next(b for b in view.state["blocks"] if b["kind"] == "tool")
+
+
+async def test_an_always_allowed_tool_runs_without_asking_and_its_card_says_why(
+    shell: Any,
+) -> None:
+    await always_allow_once(shell)
+    shell.user_ns["model"] = delete_model()
+    result = await cell(shell, "%%agent -m model -t get_weather --approve ask\nAgain")
+    assert result.error_in_exec is None
+    card = tool_card(shell)
+    assert (card["status"], card["decision"]) == ("done", "always allowed")
+    transcript = session_for(shell).view._repr_mimebundle_()["text/plain"]
+    assert "[tool get_weather(" in transcript and ") - done: always allowed]" in transcript
+
+
+@pytest.mark.parametrize(
+    ("defaults", "options", "env"),
+    [
+        ("", "--approve deny", None),
+        ("", "--approve-tool get_weather=deny", None),
+        ("", "--approve auto --approve-tool get_weather=deny", None),
+        ("--approve deny", "", None),
+        ("--approve-tool get_weather=deny", "", None),
+        ("", "", "deny"),
+    ],
+    ids=[
+        "cell-deny",
+        "cell-tool-deny",
+        "tool-deny-over-auto",
+        "default-deny",
+        "default-tool-deny",
+        "env-deny",
+    ],
+)
+async def test_an_explicit_deny_beats_always_allow(
+    shell: Any, monkeypatch: pytest.MonkeyPatch, defaults: str, options: str, env: str | None
+) -> None:
+    await always_allow_once(shell)
+    if defaults:
+        shell.run_line_magic("agent", f"defaults {defaults}")
+    if env:
+        monkeypatch.setenv("RIG_NB_APPROVAL", env)
+    model = shell.user_ns["model"] = delete_model()
+    result = await cell(shell, f"%%agent -m model -t get_weather {options}\nAgain")
+    assert result.error_in_exec is None
+    card = tool_card(shell)
+    assert (card["status"], card["decision"]) == (
+        "skipped",
+        "denied by the approval policy (a deny beats Always allow)",
+    )
+    sent = model.requests[1].prompt.content[0].content[0].text
+    assert sent == "The user declined to run this tool."
+    assert session_for(shell).always_allowed == {"get_weather"}  # still there for other cells
+
+
+async def test_always_allow_ends_with_the_conversation(
+    shell: Any, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    session = session_for(shell)
+    await always_allow_once(shell)
+    capsys.readouterr()
+    shell.run_line_magic("agent", "allow")
+    assert capsys.readouterr().out == "always allowed in this conversation: get_weather\n"
+    shell.run_line_magic("agent", "allow --clear")
+    assert session.always_allowed == set()
+    shell.run_line_magic("agent", "allow")
+    assert capsys.readouterr().out.endswith("always allowed in this conversation: (none)\n")
+    with pytest.raises(UsageError, match="%agent allow takes nothing or --clear, got 'x'"):
+        shell.run_line_magic("agent", "allow x")
+    # --new starts another conversation: it asks again (headless here: the notice says so).
+    await always_allow_once(shell)
+    shell.user_ns["model"] = delete_model()
+    await cell(shell, "%%agent -m model -t get_weather --new\nFresh start")
+    assert session.always_allowed == set()
+    assert tool_card(shell)["status"] == "skipped"  # asked, nobody could click: headless deny
+    # %agent reset and %agent load end the conversation too.
+    for command in ("reset", f"load {tmp_path / 'chat.json'}"):
+        shell.run_line_magic("agent", f"save {tmp_path / 'chat.json'}")
+        await always_allow_once(shell)
+        shell.run_line_magic("agent", command)
+        assert session.always_allowed == set(), command
+
+
+# -- Whatever ends a run, the view ends and the history stays (issue 9, point 16) ----------------
+
+
+class BrokenHook:
+    """An inner hook with a bug: it fails before the second model call."""
+
+    async def on_completion_call(self, prompt: Any, history: list[Any]) -> None:
+        if history:
+            raise RuntimeError("disk on fire")
+
+
+@pytest.mark.parametrize("where", ["hook", "listener", "reducer", "keyboard"])
+async def test_any_exception_ends_the_view_and_keeps_the_history(
+    shell: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    from rig_nb import Agent, PromptHook
+    from rig_nb.magics import _runtime
+    from rig_nb.widgets import _reducer
+
+    steps: list[Any] = ["one ", "two ", "three ", "four ", final()]
+    if where == "keyboard":
+        steps = ["one ", "two ", KeyboardInterrupt()]
+    model: Any = ScriptedModel([steps])
+    flags = ""
+    if where == "hook":
+        hook = type(
+            "Broken", (PromptHook,), {"on_completion_call": BrokenHook.on_completion_call}
+        )()
+        model = ScriptedModel([["one two three ", tool_call("get_weather", {"city": "Paris"})]])
+        model = Agent(model, hook=hook, tools=[get_weather])
+        flags = " --approve auto"
+    elif where == "listener":
+        flags = " --no-widget"
+
+        def broken_print(self: Any, item: Any) -> None:
+            if "three" in str(item):
+                raise RuntimeError("disk on fire")
+
+        monkeypatch.setattr(_runtime._Printer, "__call__", broken_print)
+    elif where == "reducer":
+        apply = _reducer.ViewState.apply
+
+        def broken_apply(self: Any, item: Any) -> None:
+            if "three" in str(item):
+                raise RuntimeError("disk on fire")
+            apply(self, item)
+
+        monkeypatch.setattr(_reducer.ViewState, "apply", broken_apply)
+    shell.user_ns["m"] = model
+    session = session_for(shell)
+    result = await cell(shell, f"%%agent -m m --new{flags}\nCount")
+    view = session.view
+    assert view is not None
+    assert view.state["status"] in ("error", "cancelled")  # not running: Stop is off, no spinner
+    if where == "keyboard":
+        assert view.state["error"] == "Interrupted: a KeyboardInterrupt stopped the run"
+        assert type(result.error_in_exec).__name__ == "RunKeyboardInterrupt"
+        assert isinstance(result.error_in_exec, KeyboardInterrupt)
+        said = "one two "
+    else:
+        assert "RuntimeError" in view.state["error"] and "disk on fire" in view.state["error"]
+        assert "disk on fire" in str(shell.user_ns["agent_error"])
+        out = capsys.readouterr()
+        assert "disk on fire" in out.out + out.err  # the cell says so too
+        said = "one two three "  # the model said "three" before the hook, listener or view broke
+    history = shell.user_ns["agent_history"]
+    if where == "hook":  # it broke before the second model call: the first turn is kept whole
+        assert [m.role for m in history] == ["user", "assistant", "user"]
+        assert history[0] == Message.user("Count")
+        assert history[1].content[0] == Text(text="one two three ")
+        assert history[1].content[1].function.name == "get_weather"
+        assert history[2].content[0].content[0].text == '{"city":"Paris","temp_c":21}'
+    else:
+        assert history == [Message.user("Count"), Message.assistant(said)]
+    assert session.history == history
+    assert view.run_stream is None  # Stop has nothing left to stop
+
+
+async def test_a_background_run_that_breaks_ends_its_view_and_says_so(
+    shell: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rig_nb.widgets import _reducer
+
+    apply = _reducer.ViewState.apply
+
+    def broken_apply(self: Any, item: Any) -> None:
+        if "two" in str(item):
+            raise RuntimeError("disk on fire")
+        apply(self, item)
+
+    monkeypatch.setattr(_reducer.ViewState, "apply", broken_apply)
+    shell.user_ns["m"] = ScriptedModel([["one ", Delay(0.01), "two ", final()]])
+    shell.run_cell_magic("agent", "-m m --new", "hello")
+    task = session_for(shell).background
+    assert task is not None
+    await asyncio.wait([task])
+    await asyncio.sleep(0)  # the done callback
+    assert session_for(shell).view.state["status"] == "error"
+    assert shell.user_ns["agent_history"] == [Message.user("hello"), Message.assistant("one two ")]
+    assert (
+        "rig_nb: the background run failed: RuntimeError: disk on fire" in capsys.readouterr().err
+    )

@@ -6,7 +6,15 @@ import time
 
 import pytest
 
-from rig_nb import Agent, Message, PromptCancelled, PromptHook, ToolCallHookAction, tool
+from rig_nb import (
+    Agent,
+    Message,
+    PromptCancelled,
+    PromptHook,
+    ToolCallHookAction,
+    UserError,
+    tool,
+)
 from rig_nb.testing import Delay, ScriptedModel, final, tool_call
 from rig_nb.widgets import AgentView, ApprovalPolicy
 
@@ -279,3 +287,126 @@ async def test_a_hallucinated_tool_is_not_put_to_the_user() -> None:
     await asyncio.wait_for(view.run("x", max_turns=1), timeout=5)
     card = next(b for b in view.state["blocks"] if b["kind"] == "tool")
     assert (card["status"], card["decision"]) == ("error", "ToolNotFoundError: no_such_tool")
+
+
+async def test_a_deny_policy_beats_always_allow_and_an_allowed_card_says_why() -> None:
+    RAN.clear()
+    allowed = {"delete_file"}
+    denied = AgentView(
+        Agent(tool_turns(), tools=[delete_file]),
+        approval=ApprovalPolicy(default="ask", per_tool={"delete_file": "deny"}),
+        always_allowed=allowed,
+    )
+    await denied.run("x", max_turns=1)
+    assert RAN == []
+    card = next(b for b in denied.state["blocks"] if b["kind"] == "tool")
+    assert (card["status"], card["decision"]) == (
+        "skipped",
+        "denied by the approval policy (a deny beats Always allow)",
+    )
+    assert "- skipped: denied by the approval policy" in denied._repr_mimebundle_()["text/plain"]
+    allowed_view = AgentView(
+        Agent(tool_turns(), tools=[delete_file]), approval="ask", always_allowed=allowed
+    )
+    await allowed_view.run("x", max_turns=1)  # no front end needed: nothing to ask
+    assert RAN == ["a.txt"]
+    card = next(b for b in allowed_view.state["blocks"] if b["kind"] == "tool")
+    assert (card["status"], card["decision"]) == ("done", "always allowed")
+    assert allowed_view.state["notices"] == []
+    auto = AgentView(
+        Agent(tool_turns(), tools=[delete_file]), approval="auto", always_allowed=allowed
+    )
+    await auto.run("x", max_turns=1)
+    card = next(b for b in auto.state["blocks"] if b["kind"] == "tool")
+    assert (card["status"], card["decision"]) == ("done", None)  # auto ran it, not the allowance
+
+
+async def test_the_clicked_always_allow_card_says_so() -> None:
+    view = AgentView(Agent(tool_turns(), tools=[delete_file]), approval="ask")
+    view.rendered = True
+    run = asyncio.create_task(view.run("x", max_turns=1))
+    click(view, kind="always_allow", id=await waiting_tool(view))
+    await run
+    card = next(b for b in view.state["blocks"] if b["kind"] == "tool")
+    assert (card["status"], card["decision"]) == ("done", "always allowed")
+    approved = AgentView(Agent(tool_turns(), tools=[delete_file]), approval="ask")
+    approved.rendered = True
+    run = asyncio.create_task(approved.run("x", max_turns=1))
+    click(approved, kind="approve", id=await waiting_tool(approved))
+    await run
+    card = next(b for b in approved.state["blocks"] if b["kind"] == "tool")
+    assert (card["status"], card["decision"]) == ("done", None)
+
+
+class Boom(RuntimeError):
+    pass
+
+
+async def test_an_exception_from_a_listener_ends_the_view_in_its_error_state() -> None:
+    model = ScriptedModel([["one ", "two ", "three ", Delay(5), final()]])
+    view = AgentView(Agent(model), approval="auto")
+
+    def listener(item: object) -> None:
+        if "two" in str(item):
+            raise Boom("listener bug")
+
+    view.listeners.append(listener)
+    with pytest.raises(Boom):
+        await asyncio.wait_for(view.run("x"), timeout=2)  # no wait for the rest of the stream
+    assert view.state["status"] == "error"
+    assert view.state["error"] == "Boom: listener bug"
+    assert view.run_stream is None
+    assert view.last_run is not None
+    assert view.last_run.history == [Message.user("x"), Message.assistant("one two ")]
+
+
+async def test_a_keyboard_interrupt_inside_the_run_ends_the_view_as_interrupted() -> None:
+    view = AgentView(Agent(ScriptedModel([["one ", KeyboardInterrupt()]])), approval="auto")
+    with pytest.raises(KeyboardInterrupt):
+        await view.run("x")
+    assert view.state["status"] == "cancelled"
+    assert view.state["error"] == "Interrupted: a KeyboardInterrupt stopped the run"
+
+
+async def test_an_inner_hook_bug_ends_the_view_in_its_error_state() -> None:
+    class Broken(PromptHook):
+        async def on_tool_call(self, tool_name, tool_call_id, internal_call_id, args):
+            raise Boom("hook bug")
+
+    view = AgentView(Agent(tool_turns(), tools=[delete_file], hook=Broken()), approval="auto")
+    with pytest.raises(Exception, match="hook bug"):
+        await view.run("x", max_turns=1)
+    assert view.state["status"] == "error"
+    assert "hook bug" in view.state["error"] and "Boom" in view.state["error"]
+    card = next(b for b in view.state["blocks"] if b["kind"] == "tool")
+    assert card["status"] == "skipped"  # no card is left "waiting" or "running"
+
+
+async def test_a_view_whose_state_cannot_be_built_still_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rig_nb.widgets import _reducer
+
+    view = AgentView(Agent(ScriptedModel([["one ", "two ", final()]])), approval="auto")
+    snapshot = _reducer.ViewState.snapshot
+    calls = {"n": 0}
+
+    def broken(self: object) -> dict:
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise Boom("snapshot bug")
+        return snapshot(self)
+
+    monkeypatch.setattr(_reducer.ViewState, "snapshot", broken)
+    answer = await view.run("x")  # the run itself succeeded: its answer is not lost
+    assert answer.response == "one two "
+    assert view.state["status"] == "error"  # but the view says it could not show it
+    assert view.state["error"] == "Boom: snapshot bug"
+
+
+async def test_a_request_that_cannot_be_built_shows_why() -> None:
+    view = AgentView(Agent(ScriptedModel([])), approval="auto")
+    with pytest.raises(UserError, match="multi_turn needs a number >= 0, got -1"):
+        await view.run("x", max_turns=-1)
+    assert view.state["status"] == "error"
+    assert view.state["error"] == "multi_turn needs a number >= 0, got -1"
