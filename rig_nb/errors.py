@@ -93,8 +93,9 @@ class HttpError(CompletionError):
 class ProviderHTTPError(HttpError):
     """The provider answered with an HTTP error status.
 
-    `status_code`, the provider's own `provider_message`, its `request_id` and the raw `body` are
-    kept; headers are lowercased. API keys never appear in any of them.
+    `status_code`, the provider's own `provider_message`, its `request_id`, the raw `body` and
+    `retry_after` (seconds the server asked to wait, or None) are kept; headers are lowercased.
+    API keys never appear in any of them.
     """
 
     def __init__(
@@ -107,6 +108,7 @@ class ProviderHTTPError(HttpError):
         body: str = "",
         headers: dict[str, str] | None = None,
         hint: str = "",
+        retry_after: float | None = None,
     ) -> None:
         text = f"{provider} returned HTTP {status_code}: {provider_message}"
         if request_id:
@@ -120,6 +122,8 @@ class ProviderHTTPError(HttpError):
         self.request_id = request_id
         self.body = body
         self.headers = headers or {}
+        self.retry_after = retry_after
+        """Seconds the server asked to wait before a retry (`Retry-After`), if it said."""
 
 
 class ProviderConnectionError(HttpError):
