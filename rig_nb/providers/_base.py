@@ -20,7 +20,7 @@ from ..core.streaming import RawStreamingChoice
 from ..core.tools import ToolDefinition
 from ..errors import RequestError, ResponseError, RigError, UserError
 from ._http import HttpSettings, ProviderClient, Secret, StreamFormat, safe_url
-from ._lines import merge_text
+from ._lines import StreamEnded, merge_text
 
 __all__ = ["HttpModel"]
 
@@ -198,24 +198,28 @@ async def drive(
 
     `handle(unit, out)` appends a unit's choices to `out` and returns True at the stream's terminal
     unit. A batch is what had arrived together: its adjacent text deltas are merged, and a failure
-    in it still hands over the choices before it.
+    in it still hands over the choices before it. A stream that the provider said was ending
+    (`BufferedLines.expect_end`) and that then drops or stalls just ends.
     """
-    async for batch in units:
-        out: list[RawStreamingChoice] = []
-        stop = False
-        try:
-            for unit in batch:
-                if handle(unit, out):
-                    stop = True
-                    break
-        except Exception:
+    try:
+        async for batch in units:
+            out: list[RawStreamingChoice] = []
+            stop = False
+            try:
+                for unit in batch:
+                    if handle(unit, out):
+                        stop = True
+                        break
+            except Exception:
+                for choice in merge_text(out):
+                    yield choice
+                raise
             for choice in merge_text(out):
                 yield choice
-            raise
-        for choice in merge_text(out):
-            yield choice
-        if stop:
-            return
+            if stop:
+                return
+    except StreamEnded:
+        return
 
 
 class UniqueToolIds:

@@ -19,7 +19,7 @@ from ..errors import ProviderError, RequestError
 from ._base import (
     HttpModel,
     UniqueToolIds,
-    arguments_object,
+    arguments_dict,
     document_text,
     drive,
     function_tools,
@@ -163,7 +163,7 @@ def _convert(message: AnyMessage, names: dict[str, str]) -> list[dict[str, Any]]
                 {
                     "function": {
                         "name": c.function.name,
-                        "arguments": arguments_object(c.function.arguments),
+                        "arguments": arguments_dict(c.function.arguments),
                     }
                 }
                 for c in calls
