@@ -1,6 +1,5 @@
 """OpenAI Chat Completions through the full agent loop (spec 4.1, T57)."""
 
-import httpx
 import pytest
 
 from rig_nb import (
@@ -363,8 +362,30 @@ async def test_text_stream_over_a_real_loopback_server() -> None:
         await model.aclose()
     assert error is None
     assert final_of(items).response == "Hello there, Ünïcode ✓."
-    (path, headers, _first), (_, _, second) = server.requests
+    (path, headers, first), (_, _, second) = server.requests
     assert path == "/v1/chat/completions"
     assert headers["authorization"] == "Bearer sk-loop"
     assert second["messages"][-1]["role"] == "tool"
-    assert isinstance(httpx, object)
+    assert headers["content-type"] == "application/json"
+    assert first["messages"] == [{"role": "user", "content": "NYC?"}]
+    assert first["tools"][0]["function"]["name"] == "get_weather"
+
+
+async def test_usage_output_is_total_minus_prompt_not_completion_tokens() -> None:
+    """Spec 4.1 (rig): output = total - prompt; completion_tokens is not read.
+
+    On OpenAI total = prompt + completion, so both agree; this recording (a compatible server
+    whose completion_tokens leaves out 10 reasoning tokens that total_tokens counts) tells them
+    apart: 25 - 10 = 15 output tokens, not 5.
+    """
+    items, error = await collect(
+        Agent(model_for(ReplayTransport(sse("usage_split.sse")))).stream_prompt("x")
+    )
+    assert error is None
+    assert final_of(items).usage == Usage(input_tokens=10, output_tokens=15, total_tokens=25)
+    # A server that reports no total: completion_tokens, and prompt + completion as the total.
+    items, error = await collect(
+        Agent(model_for(ReplayTransport(sse("usage_no_total.sse")))).stream_prompt("x")
+    )
+    assert error is None
+    assert final_of(items).usage == Usage(input_tokens=10, output_tokens=5, total_tokens=15)

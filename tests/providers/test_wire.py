@@ -84,7 +84,7 @@ def test_secrets_never_show() -> None:
         pickle.dumps(secret)
     m = OpenAIChatModel("gpt-4o-mini", api_key="sk-abc")
     assert "sk-abc" not in repr(m)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="a rig_nb API key cannot be pickled"):
         pickle.dumps(m)
 
 
