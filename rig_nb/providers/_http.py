@@ -3,23 +3,19 @@
 One client per event loop, one place where httpx failures and HTTP error statuses become rig_nb
 errors, bounded retries, timeouts, a body that is checked to be a stream, and closing on cancel.
 
-Nothing else in rig_nb catches `httpx.HTTPError`.
+Nothing else in rig_nb catches `httpx.HTTPError` (but `_body`, which reads the response).
 """
 
 from __future__ import annotations
 
 import asyncio
-import codecs
-import email.utils
-import json
 import logging
 import random
-import re
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
@@ -30,39 +26,31 @@ from ..errors import (
     ProviderHTTPError,
     ProviderTimeoutError,
 )
-from ._lines import BufferedLines, StreamEnded
+from ._body import (
+    STREAM_TYPES,
+    Body,
+    StreamFormat,
+    has_first_line,
+    looks_like_stream,
+    not_a_stream,
+    provider_message,
+)
+from ._lines import BufferedLines
+from ._retry import retry_after_seconds, should_retry
+from ._secret import Secret, safe_url
 
-__all__ = ["HttpSettings", "ProviderClient", "Secret", "safe_url"]
+__all__ = ["HttpSettings", "ProviderClient", "Secret", "StreamFormat", "safe_url"]
 
 logger = logging.getLogger("rig_nb.providers")
 
-StreamFormat = Literal["sse", "ndjson"]
-
-RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 _HINTS = {
     401: "Check the API key",
     403: "The API key is not allowed to do this",
     404: "Check the model name and the base URL",
     429: "Rate limited; retries were exhausted",
 }
-_STREAM_TYPES: dict[str, tuple[str, ...]] = {
-    "sse": ("text/event-stream",),
-    "ndjson": (
-        "application/x-ndjson",
-        "application/ndjson",
-        "application/jsonl",
-        "application/x-jsonlines",
-        "application/jsonlines",
-    ),
-}
-_SSE_FIELDS = frozenset({"data", "event", "id", "retry"})
-_SNIFF_LIMIT = 64 * 1024
-"""The most of a body read to decide whether it is a stream."""
 _ERROR_BODY_LIMIT = 256 * 1024
 """The most of a body that is not a stream kept for its error."""
-_DRAIN_LIMIT = 64 * 1024
-"""The most read after a terminal event to give the connection back to the pool."""
-_USERINFO = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)[^@\s/]*@")
 
 # Failures while the request is sent and before the response's head has arrived: nothing of
 # an answer was received, so the request can be sent again.
@@ -104,129 +92,6 @@ class HttpSettings:
     def timeout(self) -> httpx.Timeout:
         """The httpx timeout these settings describe."""
         return httpx.Timeout(self.read_timeout, connect=self.connect_timeout)
-
-
-class Secret:
-    """An API key kept for redaction: never shown by `repr` or `str`, never pickled."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def redact(self, text: str) -> str:
-        """`text` with every occurrence of the key replaced."""
-        return text.replace(self._value, "[redacted]") if self._value else text
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> Any:  # a pickled model must not carry its key
-        raise TypeError("a rig_nb API key cannot be pickled")
-
-
-def safe_url(text: str) -> str:
-    """`text` with the password of every `scheme://user:password@host` shown as `[secure]`."""
-    return _USERINFO.sub(r"\g<head>[secure]@", text) if "@" in text else text
-
-
-class _Body:
-    """A response body as UTF-8 text (a leading BOM dropped, also when split across reads).
-
-    Bytes read early, to check that the body is a stream, are handed over again first. After
-    `expect_end()`, each read waits at most `tail_timeout` and a dropped or stalled connection
-    raises `StreamEnded`.
-    """
-
-    def __init__(self, response: httpx.Response, settings: HttpSettings) -> None:
-        self._bytes = response.aiter_bytes()
-        self._decoder = codecs.getincrementaldecoder("utf-8-sig")("replace")
-        self._head: list[bytes] = []
-        self._settings = settings
-        self._tail: float | None = None
-        self._eof = False
-        self.broken = False
-
-    def __aiter__(self) -> _Body:
-        return self
-
-    async def __anext__(self) -> str:
-        while True:
-            if self._head:
-                data = self._head.pop(0)
-            elif self._eof:
-                raise StopAsyncIteration
-            else:
-                try:
-                    if self._tail is None:
-                        data = await anext(self._bytes)
-                    else:
-                        async with asyncio.timeout(self._tail):
-                            data = await anext(self._bytes)
-                except StopAsyncIteration:
-                    self._eof = True
-                    rest = self._decoder.decode(b"", True)
-                    if rest:
-                        return rest
-                    raise
-                except (TimeoutError, httpx.TransportError):
-                    if self._tail is None:
-                        raise
-                    self.broken = True  # after the answer's last chunk: the answer stands
-                    raise StreamEnded from None
-            text = self._decoder.decode(data)
-            if text:
-                return text
-
-    def expect_end(self) -> None:
-        """Bound the wait for each further read (see `HttpSettings.tail_timeout`)."""
-        self._tail = self._settings.tail_timeout
-
-    async def peek(self, enough: Any) -> tuple[str, bool]:
-        """Read until `enough(text)` holds or the body ends; the text read so far, and EOF."""
-        data = b"".join(self._head)
-        while not self._eof and len(data) < _SNIFF_LIMIT:
-            text = data.decode("utf-8-sig", "replace")
-            if enough(text):
-                return text, False
-            try:
-                chunk = await anext(self._bytes)
-            except StopAsyncIteration:
-                self._eof = True
-                break
-            self._head.append(chunk)
-            data += chunk
-        return data.decode("utf-8-sig", "replace"), self._eof
-
-    async def read_all(self, limit: int) -> str:
-        """The rest of the body as text (at most `limit` bytes); a failed read ends it early."""
-        data = b"".join(self._head)
-        self._head = []
-        try:
-            while not self._eof and len(data) < limit:
-                try:
-                    data += await anext(self._bytes)
-                except StopAsyncIteration:
-                    self._eof = True
-        except httpx.HTTPError:
-            pass  # keep what arrived: the status and the start of the body say enough
-        return data[:limit].decode("utf-8-sig", "replace")
-
-    async def drain(self, budget: float) -> None:
-        """Read what follows the terminal event for at most `budget` s; never raises."""
-        if self._eof or self.broken or budget <= 0:
-            return
-        try:
-            async with asyncio.timeout(budget):
-                size = 0
-                async for chunk in self._bytes:
-                    size += len(chunk)
-                    if size > _DRAIN_LIMIT:
-                        return
-        except (TimeoutError, httpx.HTTPError):
-            return  # held open, or dropped: the connection is closed, the answer stands
 
 
 class ProviderClient:
@@ -321,7 +186,7 @@ class ProviderClient:
         """
         url = f"{self.base_url}{path}"
         response = await self._send(url, body, params)
-        reader = _Body(response, self.settings)
+        reader = Body(response, self.settings.tail_timeout)
         finished = False
         try:
             with self._mapped(url):  # failures while the lines are read, too
@@ -370,13 +235,13 @@ class ProviderClient:
                 raise self._map(url, exc, time.monotonic()) from exc
             if response.status_code < 400:
                 return response
-            reader = _Body(response, self.settings)
+            reader = Body(response, self.settings.tail_timeout)
             try:
                 text = await reader.read_all(_ERROR_BODY_LIMIT)
             finally:
                 await response.aclose()
-            retry_after = _retry_after_seconds(response.headers)
-            if self._should_retry(response) and attempt < self.settings.max_retries:
+            retry_after = retry_after_seconds(response.headers)
+            if should_retry(response) and attempt < self.settings.max_retries:
                 if retry_after is not None and retry_after > self.settings.max_retry_after:
                     raise self._status_error(
                         response, text, retry_after=retry_after, hint=self._too_long(retry_after)
@@ -394,13 +259,6 @@ class ProviderClient:
                 await asyncio.sleep(delay)
                 continue
             raise self._status_error(response, text, retry_after=retry_after)
-
-    @staticmethod
-    def _should_retry(response: httpx.Response) -> bool:
-        verdict = response.headers.get("x-should-retry", "").strip().lower()
-        if verdict in ("true", "false"):  # the server says (OpenAI, Anthropic)
-            return verdict == "true"
-        return response.status_code in RETRY_STATUSES
 
     def _too_long(self, seconds: float) -> str:
         when = time.strftime("%H:%M:%S UTC", time.gmtime(time.time() + seconds))
@@ -433,7 +291,7 @@ class ProviderClient:
         )
 
     async def _check_stream(
-        self, response: httpx.Response, reader: _Body, stream_format: StreamFormat
+        self, response: httpx.Response, reader: Body, stream_format: StreamFormat
     ) -> None:
         """Raise `ProviderHTTPError` when a 2xx/3xx response is not the stream asked for."""
         status = response.status_code
@@ -449,18 +307,18 @@ class ProviderClient:
                 "(a POST is not followed across redirects)",
             )
         content_type = response.headers.get("content-type", "").partition(";")[0]
-        declared = content_type.strip().lower() in _STREAM_TYPES[stream_format]
+        declared = content_type.strip().lower() in STREAM_TYPES[stream_format]
         if declared:  # the common case: look at the first character only
             head, _eof = await reader.peek(lambda t: bool(t.lstrip()))
             first = head.lstrip()[:1]
             if first not in ("<", "[") and not (first == "{" and stream_format == "sse"):
                 return  # (an empty body is a stream that ended before it was complete)
         else:  # a wrong or missing content type: a stream still starts like one
-            head, eof = await reader.peek(_has_first_line)
-            if _looks_like_stream(head, eof, stream_format):
+            head, eof = await reader.peek(has_first_line)
+            if looks_like_stream(head, eof, stream_format):
                 return
         text = await reader.read_all(_ERROR_BODY_LIMIT)
-        message, hint = _not_a_stream(text, content_type)
+        message, hint = not_a_stream(text, content_type)
         raise self._status_error(response, text, message=message, hint=hint)
 
     def _status_error(
@@ -473,7 +331,7 @@ class ProviderClient:
         hint: str | None = None,
     ) -> ProviderHTTPError:
         body = self.redact(text)
-        found = _provider_message(body)
+        found = provider_message(body)
         if message is not None:
             message = f"{message}: {found}" if found and found != body.strip()[:500] else message
         else:
@@ -488,7 +346,7 @@ class ProviderClient:
             None,
         )
         if retry_after is None:
-            retry_after = _retry_after_seconds(response.headers)
+            retry_after = retry_after_seconds(response.headers)
         if hint is None:
             hint = _HINTS.get(response.status_code, "")
             if retry_after is not None and retry_after > 0:
@@ -538,102 +396,3 @@ class ProviderClient:
             # The connection dropped in the middle of the answer, whatever the OS called it.
             return ProviderError(f"the {self.provider} stream was cut off: {detail}")
         return HttpError(f"{self.provider}: {detail}")
-
-
-def _has_first_line(text: str) -> bool:
-    rest = text.lstrip()
-    return "\n" in rest or "\r" in rest
-
-
-def _looks_like_stream(head: str, eof: bool, stream_format: StreamFormat) -> bool:
-    """Whether a body with a wrong content type starts like the stream format."""
-    rest = head.lstrip()
-    if not rest:
-        return False
-    line = re.split(r"\r\n|\r|\n", rest, maxsplit=1)[0]
-    if stream_format == "sse":
-        return line.startswith(":") or line.partition(":")[0] in _SSE_FIELDS
-    if not line.startswith("{"):
-        return False
-    try:
-        value: Any = json.loads(line)
-    except ValueError:
-        return False  # not one JSON object per line (a pretty-printed error object, say)
-    if not isinstance(value, dict):
-        return False
-    chunk = "message" in value or "done" in value
-    return chunk or ("error" not in value and not eof)
-
-
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-
-
-def _not_a_stream(text: str, content_type: str) -> tuple[str, str]:
-    """The message and hint of a 2xx body that is not a stream."""
-    rest = text.lstrip()
-    if not rest:
-        return "answered with an empty body instead of a stream", "Check the base URL"
-    if rest.startswith("<"):
-        title = _TITLE.search(rest)
-        name = f" ({' '.join(title.group(1).split())[:120]!r})" if title else ""
-        return (
-            f"answered with an HTML page{name} instead of a stream",
-            "The base URL may point at a web page, a proxy or a login page instead of the API",
-        )
-    if rest.startswith(("{", "[")):
-        if _provider_message(text) is not None:
-            return "answered with an error instead of a stream", ""
-        return (
-            "answered with a JSON body instead of a stream",
-            "The server may not support streaming (stream: true)",
-        )
-    kind = content_type or "no content type"
-    return f"answered with a body that is not a stream ({kind})", "Check the base URL"
-
-
-def _retry_after_seconds(headers: httpx.Headers) -> float | None:
-    """Seconds to wait from `retry-after-ms` (OpenAI) or `Retry-After` (seconds or a date)."""
-    millis = headers.get("retry-after-ms")
-    if millis:
-        try:
-            return float(millis) / 1000
-        except ValueError:
-            pass
-    return _parse_retry_after(headers.get("retry-after"))
-
-
-def _parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return seconds if seconds == seconds and seconds != float("inf") else None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return when.timestamp() - time.time()
-
-
-def _provider_message(body: str) -> str | None:
-    """The error message inside a provider's error body, whichever vendor's shape it has."""
-    try:
-        data: Any = json.loads(body)
-    except ValueError:
-        return body.strip()[:500] or None
-    if isinstance(data, list) and data:
-        data = data[0]  # Gemini sometimes wraps the error in a list
-    if not isinstance(data, dict):
-        return None
-    error: Any = data.get("error", data)
-    if isinstance(error, str):
-        return error
-    if isinstance(error, dict):
-        message: Any = error.get("message") or error.get("detail")
-        if isinstance(message, str):
-            return message
-    message = data.get("message") or data.get("detail")
-    return message if isinstance(message, str) else None

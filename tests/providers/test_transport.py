@@ -14,8 +14,8 @@ from rig_nb import Message, ProviderError, ResponseError
 from rig_nb.core import CompletionRequest, RawFinal, RawStreamingChoice, RawText
 from rig_nb.errors import ProviderConnectionError, ProviderHTTPError, ProviderTimeoutError
 from rig_nb.providers import HttpSettings, OpenAIChatModel
-from rig_nb.providers._http import _retry_after_seconds
 from rig_nb.providers._lines import BufferedLines
+from rig_nb.providers._retry import retry_after_seconds as _retry_after_seconds
 
 from .rawserver import LAST_CHUNK, Fin, Hold, Pause, RawServer, Rst, Send, chunk, head
 
