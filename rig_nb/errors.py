@@ -91,10 +91,10 @@ class HttpError(CompletionError):
 
 
 class ProviderHTTPError(HttpError):
-    """The provider answered with an HTTP error status.
+    """The provider answered with an HTTP error status (or a body that is not a stream).
 
-    `status_code`, the provider's own `provider_message`, its `request_id`, the raw `body` and
-    `retry_after` (seconds the server asked to wait, or None) are kept; headers are lowercased.
+    `status_code`, the provider's own `provider_message`, its `request_id` and the raw `body` are
+    kept; headers are lowercased; `retry_after` is the wait in seconds the server asked for.
     API keys never appear in any of them.
     """
 
@@ -123,7 +123,6 @@ class ProviderHTTPError(HttpError):
         self.body = body
         self.headers = headers or {}
         self.retry_after = retry_after
-        """Seconds the server asked to wait before a retry (`Retry-After`), if it said."""
 
 
 class ProviderConnectionError(HttpError):

@@ -142,7 +142,15 @@ class HttpModel:
         The body is built and encoded now, so a bad request fails at once (a `RequestError`,
         before any byte is sent).
         """
-        body = self.build_body(request)
+        try:
+            body = self.build_body(request)
+        except RigError:
+            raise
+        except Exception as exc:  # content this provider cannot take, in a shape it did not expect
+            raise RequestError(
+                f"the request to {self.provider_name} could not be built: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
         return self._run(self.path(request), self._encode(body))
 
     def _encode(self, body: dict[str, Any]) -> bytes:

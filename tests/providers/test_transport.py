@@ -310,3 +310,26 @@ async def test_a_malformed_chunk_that_echoes_the_key_is_redacted_down_the_chain(
     cause = error.__cause__
     assert isinstance(cause, json.JSONDecodeError)
     assert KEY not in cause.doc  # the decoder keeps the whole document
+
+
+async def test_a_body_that_cannot_be_built_or_encoded_is_a_request_error_before_sending() -> None:
+    from rig_nb import RequestError
+
+    sent: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(1)
+        return httpx.Response(500)
+
+    m = model(handler)
+    for params, words in [
+        ({"temperature_bias": float("nan")}, "NaN"),
+        ({"seed": object()}, "not JSON serializable"),
+    ]:
+        request = CompletionRequest(chat_history=[Message.user("q")], additional_params=params)
+        with pytest.raises(RequestError, match="cannot be sent as JSON") as caught:
+            m.stream(request)
+        assert words in str(caught.value) or "Out of range float" in str(caught.value)
+    with pytest.raises(RequestError, match="could not be built: AttributeError"):
+        m.stream(CompletionRequest(chat_history=[Message.user("q")], tools=["not a tool"]))  # type: ignore[list-item]
+    assert sent == []
