@@ -194,9 +194,11 @@ class ProviderClient:
                 yield BufferedLines(reader)
             finished = True
         finally:
-            if finished:
-                await reader.drain(self.settings.drain_timeout)
-            await response.aclose()
+            try:
+                if finished:
+                    await reader.drain(self.settings.drain_timeout)
+            finally:
+                await response.aclose()
 
     async def _send(
         self, url: str, body: bytes, params: Mapping[str, str] | None
