@@ -18,9 +18,9 @@ from ..core.content import Base64, DocumentSourceKind, Image, Raw, String, Text,
 from ..core.messages import AnyMessage, AssistantMessage
 from ..core.streaming import RawStreamingChoice
 from ..core.tools import ToolDefinition
-from ..errors import RequestError, ResponseError, UserError
-from ._http import HttpSettings, ProviderClient, Secret
-from ._lines import merge_text
+from ..errors import RequestError, ResponseError, RigError, UserError
+from ._http import HttpSettings, ProviderClient, Secret, StreamFormat, safe_url
+from ._lines import StreamEnded, merge_text
 
 __all__ = ["HttpModel"]
 
@@ -43,6 +43,7 @@ class HttpModel:
     key_env: ClassVar[str | None] = None
     base_url_env: ClassVar[str | None] = None
     requires_key: ClassVar[bool] = True
+    stream_format: ClassVar[StreamFormat] = "sse"
 
     def __init__(
         self,
@@ -98,8 +99,8 @@ class HttpModel:
     def __repr__(self) -> str:
         key = "set" if self._secret else "none"
         return (
-            f"{type(self).__name__}(model={self.model_name!r}, base_url={self.base_url!r}, "
-            f"api_key={key})"
+            f"{type(self).__name__}(model={self.model_name!r}, "
+            f"base_url={safe_url(self.base_url)!r}, api_key={key})"
         )
 
     @property
@@ -136,18 +137,63 @@ class HttpModel:
     # -- the call -------------------------------------------------------------------------------
 
     def stream(self, request: CompletionRequest) -> AsyncIterator[RawStreamingChoice]:
-        """Start a streaming call; the body is built now, so a bad request fails at once."""
-        body = self.build_body(request)
-        return self._run(self.path(request), body)
+        """Start a streaming call.
 
-    async def _run(self, path: str, body: dict[str, Any]) -> AsyncIterator[RawStreamingChoice]:
-        async with self._http.stream_lines(path, body, params=self.query()) as lines:
-            async for choice in self.parse(lines):
-                yield choice
-            # Read what follows the terminal event, so the connection goes back to the pool
-            # (a closed half-read response costs a new TCP and TLS handshake on the next turn).
-            async for _ in lines:
-                pass
+        The body is built and encoded now, so a bad request fails at once (a `RequestError`,
+        before any byte is sent).
+        """
+        try:
+            body = self.build_body(request)
+        except RigError:
+            raise
+        except Exception as exc:  # content this provider cannot take, in a shape it did not expect
+            raise RequestError(
+                f"the request to {self.provider_name} could not be built: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        return self._run(self.path(request), self._encode(body))
+
+    def _encode(self, body: dict[str, Any]) -> bytes:
+        """The body as UTF-8 JSON; what cannot be sent is a `RequestError` that says what."""
+        try:
+            return json.dumps(
+                body, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+            ).encode()
+        except UnicodeEncodeError as exc:
+            text: str = exc.object if isinstance(exc.object, str) else ""
+            near = text[max(0, exc.start - 40) : exc.end + 20]
+            raise RequestError(
+                f"the request to {self.provider_name} cannot be sent: it holds text that is not "
+                f"valid Unicode ({exc.reason}: {text[exc.start : exc.end]!r} near {near!r}). "
+                "A lone surrogate such as '\\ud800' comes from text cut in the middle of an "
+                "emoji or decoded with errors='surrogateescape'; clean it with "
+                "text.encode('utf-8', 'replace').decode()"
+            ) from exc
+        except (TypeError, ValueError) as exc:
+            raise RequestError(
+                f"the request to {self.provider_name} cannot be sent as JSON: {exc} (check "
+                "additional_params, tool results and output schemas for values JSON cannot hold, "
+                "such as NaN, infinity or Python objects)"
+            ) from exc
+
+    async def _run(self, path: str, body: bytes) -> AsyncIterator[RawStreamingChoice]:
+        http = self._http
+        try:
+            async with http.stream_lines(
+                path, body, params=self.query(), stream_format=self.stream_format
+            ) as lines:
+                async for choice in self.parse(lines):
+                    yield choice
+        except RigError as exc:
+            http.scrub(exc)  # a key the server echoed never shows
+            raise
+        except Exception as exc:  # a parser bug on a chunk it did not expect
+            http.scrub(exc)
+            raise ResponseError(
+                f"{self.provider_name} sent a chunk rig_nb could not read "
+                f"({type(exc).__name__}: {http.redact(str(exc))[:300]}); "
+                f"this is a bug in {type(self).__name__}, please report it"
+            ) from exc
 
 
 # -- helpers shared by the provider modules --------------------------------------------------------
@@ -160,24 +206,28 @@ async def drive(
 
     `handle(unit, out)` appends a unit's choices to `out` and returns True at the stream's terminal
     unit. A batch is what had arrived together: its adjacent text deltas are merged, and a failure
-    in it still hands over the choices before it.
+    in it still hands over the choices before it. A stream that the provider said was ending
+    (`BufferedLines.expect_end`) and that then drops or stalls just ends.
     """
-    async for batch in units:
-        out: list[RawStreamingChoice] = []
-        stop = False
-        try:
-            for unit in batch:
-                if handle(unit, out):
-                    stop = True
-                    break
-        except Exception:
+    try:
+        async for batch in units:
+            out: list[RawStreamingChoice] = []
+            stop = False
+            try:
+                for unit in batch:
+                    if handle(unit, out):
+                        stop = True
+                        break
+            except Exception:
+                for choice in merge_text(out):
+                    yield choice
+                raise
             for choice in merge_text(out):
                 yield choice
-            raise
-        for choice in merge_text(out):
-            yield choice
-        if stop:
-            return
+            if stop:
+                return
+    except StreamEnded:
+        return
 
 
 class UniqueToolIds:
@@ -293,6 +343,16 @@ def tool_names(messages: list[AnyMessage]) -> dict[str, str]:
 def arguments_json(arguments: Any) -> str:
     """Tool-call arguments as JSON text (a JSON string value is already text)."""
     return arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+
+
+def arguments_dict(arguments: Any) -> dict[str, Any]:
+    """Tool-call arguments as a JSON object, for APIs that take nothing else.
+
+    Anthropic `input`, Gemini `args` and Ollama `arguments` must be objects: text that is not a
+    JSON object (arguments that were cut off or malformed, kept raw in the history) is sent as `{}`.
+    """
+    value = arguments_object(arguments)
+    return value if isinstance(value, dict) else {}
 
 
 def arguments_object(arguments: Any) -> Any:

@@ -1,16 +1,14 @@
 """The HTTP layer every provider shares.
 
 One client per event loop, one place where httpx failures and HTTP error statuses become rig_nb
-errors, bounded retries, timeouts, and closing on cancel.
+errors, bounded retries, timeouts, a body that is checked to be a stream, and closing on cancel.
 
-Nothing else in rig_nb catches `httpx.HTTPError`.
+Nothing else in rig_nb catches `httpx.HTTPError` (but `_body`, which reads the response).
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import json
 import logging
 import random
 import time
@@ -28,19 +26,42 @@ from ..errors import (
     ProviderHTTPError,
     ProviderTimeoutError,
 )
+from ._body import (
+    STREAM_TYPES,
+    Body,
+    StreamFormat,
+    has_first_line,
+    looks_like_stream,
+    not_a_stream,
+    provider_message,
+)
 from ._lines import BufferedLines
+from ._retry import retry_after_seconds, should_retry
+from ._secret import Secret, safe_url
 
-__all__ = ["HttpSettings", "ProviderClient", "Secret"]
+__all__ = ["HttpSettings", "ProviderClient", "Secret", "StreamFormat", "safe_url"]
 
 logger = logging.getLogger("rig_nb.providers")
 
-RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 _HINTS = {
     401: "Check the API key",
     403: "The API key is not allowed to do this",
     404: "Check the model name and the base URL",
     429: "Rate limited; retries were exhausted",
 }
+_ERROR_BODY_LIMIT = 256 * 1024
+"""The most of a body that is not a stream kept for its error."""
+
+# Failures while the request is sent and before the response's head has arrived: nothing of
+# an answer was received, so the request can be sent again.
+_NOT_ANSWERED = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.RemoteProtocolError,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.CloseError,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,34 +72,26 @@ class HttpSettings:
     read_timeout: float = 120.0
     """The longest wait for the next bytes of a response (a stalled stream ends after it)."""
     max_retries: int = 2
-    """Further attempts after a 408/409/429/5xx answer or a refused connection."""
+    """Further attempts after a 408/409/429/5xx answer, or a connection that failed before any
+    byte of an answer arrived (refused, reset, closed without a response, connect timeout)."""
     retry_base_delay: float = 0.5
     retry_max_delay: float = 30.0
+    """The longest backoff between attempts (a server's `Retry-After` is honoured up to
+    `max_retry_after` instead)."""
+    max_retry_after: float = 60.0
+    """The longest `Retry-After` (or `retry-after-ms`) waited for. A server asking for longer
+    fails the call at once with a `ProviderHTTPError` whose `retry_after` holds the seconds."""
+    drain_timeout: float = 0.05
+    """After a stream's terminal event, the longest time spent reading the rest of the body so
+    the connection can be reused; past it (a server holding the body open) it is closed."""
+    tail_timeout: float = 2.0
+    """After a chunk that finishes the answer but is not the stream's last (OpenAI chat's
+    `finish_reason`, before the usage chunk and `[DONE]`), the longest wait for each further
+    read; a stall past it, or a dropped connection, ends the answer as complete."""
 
     def timeout(self) -> httpx.Timeout:
         """The httpx timeout these settings describe."""
         return httpx.Timeout(self.read_timeout, connect=self.connect_timeout)
-
-
-class Secret:
-    """An API key kept for redaction: never shown by `repr` or `str`, never pickled."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def redact(self, text: str) -> str:
-        """`text` with every occurrence of the key replaced."""
-        return text.replace(self._value, "[redacted]") if self._value else text
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> Any:  # a pickled model must not carry its key
-        raise TypeError("a rig_nb API key cannot be pickled")
 
 
 class ProviderClient:
@@ -98,6 +111,8 @@ class ProviderClient:
         self.base_url = base_url.rstrip("/")
         self._headers = dict(headers)
         self._secret = secret
+        password = httpx.URL(self.base_url).password if "@" in self.base_url else ""
+        self._password = password if len(password) >= 4 else ""
         self.settings = settings
         self._given = http_client
         self._clients: dict[int, httpx.AsyncClient] = {}
@@ -119,50 +134,122 @@ class ProviderClient:
             await client.aclose()
         self._clients.clear()
 
+    # -- redaction ----------------------------------------------------------------------------
+
+    def redact(self, text: str) -> str:
+        """`text` without the API key or the base URL's password."""
+        if self._secret is not None:
+            text = self._secret.redact(text)
+        if self._password:
+            text = text.replace(self._password, "[secure]")
+        return safe_url(text)
+
+    def scrub(self, error: BaseException) -> BaseException:
+        """Redact `error`, and every exception it was raised from, in place; returns it."""
+        seen: set[int] = set()
+        current: BaseException | None = error
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            self._scrub_one(current)
+            current = current.__cause__ or current.__context__
+        return error
+
+    def _scrub_one(self, error: BaseException) -> None:
+        try:
+            error.args = tuple(self.redact(a) if isinstance(a, str) else a for a in error.args)
+            for name, value in list(vars(error).items()):
+                if isinstance(value, str):
+                    setattr(error, name, self.redact(value))
+                elif isinstance(value, dict) and name == "headers":
+                    headers: dict[Any, Any] = value
+                    setattr(error, name, {k: self.redact(str(v)) for k, v in headers.items()})
+        except (AttributeError, TypeError):  # pragma: no cover - an exception that forbids it
+            pass
+
+    # -- the call -----------------------------------------------------------------------------
+
     @asynccontextmanager
     async def stream_lines(
-        self, path: str, body: dict[str, Any], *, params: Mapping[str, str] | None = None
+        self,
+        path: str,
+        body: bytes,
+        *,
+        params: Mapping[str, str] | None = None,
+        stream_format: StreamFormat = "sse",
     ) -> AsyncIterator[BufferedLines]:
-        """POST `body` as JSON and yield the response's lines; leaving the block closes it."""
+        """POST the JSON `body` and yield the response's lines; leaving the block closes it.
+
+        A body that is not a stream (a redirect, a JSON error object or an HTML page with a 2xx
+        status) is a `ProviderHTTPError`. Leaving the block normally, after the stream's terminal
+        event, reads what is left for at most `drain_timeout` s (so the connection is reused)
+        and never fails; leaving it with an error or a cancel closes the connection at once.
+        """
         url = f"{self.base_url}{path}"
         response = await self._send(url, body, params)
+        reader = Body(response, self.settings.tail_timeout)
+        finished = False
         try:
             with self._mapped(url):  # failures while the lines are read, too
-                yield BufferedLines(response.aiter_text())
+                await self._check_stream(response, reader, stream_format)
+                yield BufferedLines(reader)
+            finished = True
         finally:
-            await response.aclose()
+            try:
+                if finished:
+                    await reader.drain(self.settings.drain_timeout)
+            finally:
+                await response.aclose()
 
     async def _send(
-        self, url: str, body: dict[str, Any], params: Mapping[str, str] | None
+        self, url: str, body: bytes, params: Mapping[str, str] | None
     ) -> httpx.Response:
         client = self._client()
+        headers = {**self._headers, "content-type": "application/json"}
         attempt = 0
         while True:
             request = client.build_request(
                 "POST",
                 url,
-                json=body,
-                headers=self._headers,
+                content=body,
+                headers=headers,
                 params=params,
                 timeout=self.settings.timeout(),
             )
             try:
-                with self._mapped(url):
-                    response = await client.send(request, stream=True)
-            except ProviderConnectionError:
+                response = await client.send(request, stream=True)
+            except _NOT_ANSWERED as exc:
+                error = self._unanswered(url, exc)
                 if attempt >= self.settings.max_retries:
-                    raise
+                    raise error from exc
                 attempt += 1
-                await asyncio.sleep(self._backoff(attempt, None))
+                delay = self._backoff(attempt)
+                logger.info(
+                    "%s: %s; retry %d of %d in %.2f s",
+                    self.provider,
+                    type(exc).__name__,
+                    attempt,
+                    self.settings.max_retries,
+                    delay,
+                )
+                await asyncio.sleep(delay)
                 continue
+            except httpx.HTTPError as exc:
+                raise self._map(url, exc, time.monotonic()) from exc
             if response.status_code < 400:
                 return response
-            with self._mapped(url):
-                await response.aread()
-            await response.aclose()
-            if response.status_code in RETRY_STATUSES and attempt < self.settings.max_retries:
+            reader = Body(response, self.settings.tail_timeout)
+            try:
+                text = await reader.read_all(_ERROR_BODY_LIMIT)
+            finally:
+                await response.aclose()
+            retry_after = retry_after_seconds(response.headers)
+            if should_retry(response) and attempt < self.settings.max_retries:
+                if retry_after is not None and retry_after > self.settings.max_retry_after:
+                    raise self._status_error(
+                        response, text, retry_after=retry_after, hint=self._too_long(retry_after)
+                    )
                 attempt += 1
-                delay = self._backoff(attempt, response.headers.get("retry-after"))
+                delay = self._backoff(attempt, retry_after)
                 logger.info(
                     "%s answered %s; retry %d of %d in %.2f s",
                     self.provider,
@@ -173,19 +260,85 @@ class ProviderClient:
                 )
                 await asyncio.sleep(delay)
                 continue
-            raise self._status_error(response)
+            raise self._status_error(response, text, retry_after=retry_after)
 
-    def _backoff(self, attempt: int, retry_after: str | None) -> float:
+    def _too_long(self, seconds: float) -> str:
+        when = time.strftime("%H:%M:%S UTC", time.gmtime(time.time() + seconds))
+        return (
+            f"The server asks to retry after {seconds:g} s (at {when}), longer than "
+            f"HttpSettings.max_retry_after ({self.settings.max_retry_after:g} s): not retried"
+        )
+
+    def _backoff(self, attempt: int, retry_after: float | None = None) -> float:
         settings = self.settings
-        wait = _parse_retry_after(retry_after)
-        if wait is None:
-            wait = settings.retry_base_delay * 2 ** (attempt - 1) * (0.5 + random.random() / 2)
+        if retry_after is not None and retry_after > 0:
+            return min(retry_after, settings.max_retry_after)
+        wait = settings.retry_base_delay * 2 ** (attempt - 1) * (0.5 + random.random() / 2)
         return max(0.0, min(wait, settings.retry_max_delay))
 
-    def _status_error(self, response: httpx.Response) -> ProviderHTTPError:
-        body = self._redact(response.text)
-        message = _provider_message(body) or response.reason_phrase or "error"
-        headers = {k.lower(): self._redact(v) for k, v in response.headers.items()}
+    def _unanswered(self, url: str, exc: httpx.HTTPError) -> HttpError:
+        where = f"{self.provider} at {safe_url(url)}"
+        detail = self.redact(str(exc)) or type(exc).__name__
+        if isinstance(exc, httpx.ConnectTimeout):
+            return ProviderTimeoutError(
+                f"connecting to {where} timed out after {self.settings.connect_timeout:g} s"
+            )
+        if isinstance(exc, httpx.ConnectError):
+            return ProviderConnectionError(
+                f"could not connect to {where}: {detail}; "
+                "is the server running and the base URL right?"
+            )
+        return ProviderConnectionError(
+            f"{where} closed the connection before answering ({type(exc).__name__}: {detail})"
+        )
+
+    async def _check_stream(
+        self, response: httpx.Response, reader: Body, stream_format: StreamFormat
+    ) -> None:
+        """Raise `ProviderHTTPError` when a 2xx/3xx response is not the stream asked for."""
+        status = response.status_code
+        if 300 <= status < 400:
+            text = await reader.read_all(_ERROR_BODY_LIMIT)
+            location = response.headers.get("location")
+            where = f" to {safe_url(location)}" if location else ""
+            raise self._status_error(
+                response,
+                text,
+                message=f"redirected{where}",
+                hint="Set base_url to the address the API is really at "
+                "(a POST is not followed across redirects)",
+            )
+        content_type = response.headers.get("content-type", "").partition(";")[0]
+        declared = content_type.strip().lower() in STREAM_TYPES[stream_format]
+        if declared:  # the common case: look at the first character only
+            head, _eof = await reader.peek(lambda t: bool(t.lstrip()))
+            first = head.lstrip()[:1]
+            if first not in ("<", "[") and not (first == "{" and stream_format == "sse"):
+                return  # (an empty body is a stream that ended before it was complete)
+        else:  # a wrong or missing content type: a stream still starts like one
+            head, eof = await reader.peek(has_first_line)
+            if looks_like_stream(head, eof, stream_format):
+                return
+        text = await reader.read_all(_ERROR_BODY_LIMIT)
+        message, hint = not_a_stream(text, content_type)
+        raise self._status_error(response, text, message=message, hint=hint)
+
+    def _status_error(
+        self,
+        response: httpx.Response,
+        text: str,
+        *,
+        retry_after: float | None = None,
+        message: str | None = None,
+        hint: str | None = None,
+    ) -> ProviderHTTPError:
+        body = self.redact(text)
+        found = provider_message(body)
+        if message is not None:
+            message = f"{message}: {found}" if found and found != body.strip()[:500] else message
+        else:
+            message = found or response.reason_phrase or "error"
+        headers = {k.lower(): self.redact(v) for k, v in response.headers.items()}
         request_id = next(
             (
                 headers[h]
@@ -194,18 +347,24 @@ class ProviderClient:
             ),
             None,
         )
+        if retry_after is None:
+            retry_after = retry_after_seconds(response.headers)
+        if hint is None:
+            hint = _HINTS.get(response.status_code, "")
+            if retry_after is not None and retry_after > 0:
+                hint = (
+                    f"{hint + '; ' if hint else ''}the server asks to retry after {retry_after:g} s"
+                )
         return ProviderHTTPError(
             provider=self.provider,
             status_code=response.status_code,
-            provider_message=message,
+            provider_message=self.redact(message),
             request_id=request_id,
             body=body,
             headers=headers,
-            hint=_HINTS.get(response.status_code, ""),
+            hint=hint,
+            retry_after=retry_after,
         )
-
-    def _redact(self, text: str) -> str:
-        return self._secret.redact(text) if self._secret is not None else text
 
     @contextmanager
     def _mapped(self, url: str) -> Iterator[None]:
@@ -213,60 +372,29 @@ class ProviderClient:
         started = time.monotonic()
         try:
             yield
-        except httpx.ConnectTimeout as exc:
-            raise ProviderTimeoutError(
-                f"connecting to {self.provider} at {url} timed out after "
+        except httpx.HTTPError as exc:
+            raise self._map(url, exc, started) from exc
+
+    def _map(self, url: str, exc: httpx.HTTPError, started: float) -> HttpError | ProviderError:
+        detail = self.redact(str(exc)) or type(exc).__name__
+        if isinstance(exc, httpx.ConnectTimeout):
+            return ProviderTimeoutError(
+                f"connecting to {self.provider} at {safe_url(url)} timed out after "
                 f"{self.settings.connect_timeout:g} s"
-            ) from exc
-        except httpx.ReadTimeout as exc:
-            raise ProviderTimeoutError(
+            )
+        if isinstance(exc, httpx.ReadTimeout):
+            return ProviderTimeoutError(
                 f"{self.provider} sent nothing for {self.settings.read_timeout:g} s "
                 f"(read timeout; waited {time.monotonic() - started:.1f} s in all)"
-            ) from exc
-        except httpx.ConnectError as exc:
-            raise ProviderConnectionError(
-                f"could not connect to {self.provider} at {url}: {self._redact(str(exc))}; "
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return ProviderTimeoutError(f"{self.provider}: {type(exc).__name__}: {detail}")
+        if isinstance(exc, httpx.ConnectError):
+            return ProviderConnectionError(
+                f"could not connect to {self.provider} at {safe_url(url)}: {detail}; "
                 "is the server running and the base URL right?"
-            ) from exc
-        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            detail = self._redact(str(exc)) or type(exc).__name__
-            raise ProviderError(f"the {self.provider} stream was cut off: {detail}") from exc
-        except httpx.HTTPError as exc:
-            raise HttpError(
-                f"{self.provider}: {self._redact(str(exc)) or type(exc).__name__}"
-            ) from exc
-
-
-def _parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return when.timestamp() - time.time()
-
-
-def _provider_message(body: str) -> str | None:
-    """The error message inside a provider's error body, whichever vendor's shape it has."""
-    try:
-        data: Any = json.loads(body)
-    except ValueError:
-        return body.strip()[:500] or None
-    if isinstance(data, list) and data:
-        data = data[0]  # Gemini sometimes wraps the error in a list
-    if not isinstance(data, dict):
-        return None
-    error: Any = data.get("error", data)
-    if isinstance(error, str):
-        return error
-    if isinstance(error, dict):
-        message: Any = error.get("message") or error.get("detail")
-        if isinstance(message, str):
-            return message
-    message = data.get("message") or data.get("detail")
-    return message if isinstance(message, str) else None
+            )
+        if isinstance(exc, httpx.RemoteProtocolError | httpx.NetworkError):
+            # The connection dropped in the middle of the answer, whatever the OS called it.
+            return ProviderError(f"the {self.provider} stream was cut off: {detail}")
+        return HttpError(f"{self.provider}: {detail}")

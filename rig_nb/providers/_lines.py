@@ -10,45 +10,92 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 from ..core.streaming import RawStreamingChoice, RawText
 
-__all__ = ["BufferedLines", "batches", "merge_text"]
+__all__ = ["BufferedLines", "StreamEnded", "batches", "merge_text"]
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
+class StreamEnded(Exception):
+    """The connection dropped or stalled after the stream's last chunk (see `expect_end`)."""
+
+
 class BufferedLines:
-    """An async iterator of lines over an async iterator of text chunks, split lazily."""
+    """An async iterator of lines over an async iterator of text chunks, split lazily.
+
+    Text that holds no line end waits in a list until one arrives, so a line of tens of MB that
+    comes in small reads is copied a bounded number of times (linear, not quadratic, work);
+    `chars_copied` counts the characters copied into the buffer, for tests and benchmarks.
+    """
 
     def __init__(self, chunks: AsyncIterator[str]) -> None:
         self._chunks = chunks
         self._buffer = ""
         self._pos = 0
+        self._pending: list[str] = []
         self._next: re.Match[str] | None = None
+        self._miss = False  # no line end in the buffer after _pos (until it changes)
         self._plain = True
         self._ended = False
+        self.chars_copied = 0
 
     def __aiter__(self) -> BufferedLines:
         return self
 
     def feed(self, chunk: str) -> None:
         """Add received text (sans-IO)."""
+        if "\n" not in chunk and "\r" not in chunk and not self._buffer.endswith("\r"):
+            self._pending.append(chunk)  # the line goes on: keep it aside, copy nothing
+            return
+        if self._pending:
+            self._pending.append(chunk)
+            chunk = "".join(self._pending)
+            self._pending = []
         self._buffer = self._buffer[self._pos :] + chunk
+        self.chars_copied += len(self._buffer)
         self._pos = 0
         self._next = None
+        self._miss = False
         self._plain = "\r" not in self._buffer
+
+    def expect_end(self) -> None:
+        """The stream's last chunk has arrived: what follows may be cut or never come.
+
+        From now on the source (when it supports it) bounds the wait for each read, and a
+        dropped or stalled connection raises `StreamEnded` instead of an error.
+        """
+        end: Any = getattr(self._chunks, "expect_end", None)
+        if end is not None:
+            end()
+
+    def _end(self) -> None:
+        self._ended = True
+        if self._pending:
+            self._buffer = self._buffer[self._pos :] + "".join(self._pending)
+            self.chars_copied += len(self._buffer)
+            self._pos, self._pending = 0, []
+        self._next, self._miss = None, False
 
     def _find(self) -> re.Match[str] | int | None:
         r"""Where the next line ends: a match, or (no "\r" anywhere) the index of its "\n"."""
+        if self._miss:
+            return None
         if self._plain:
             end = self._buffer.find("\n", self._pos)
-            return end if end >= 0 else None
+            if end < 0:
+                self._miss = True
+                return None
+            return end
         if self._next is None:
             found = _NEWLINE.search(self._buffer, self._pos)
             # A "\r" at the very end may be the first half of "\r\n": not a line end yet.
             if found is not None and found.end() == len(self._buffer) and found.group() == "\r":
                 found = None if not self._ended else found
+            if found is None:
+                self._miss = True
             self._next = found
         return self._next
 
@@ -60,10 +107,13 @@ class BufferedLines:
         """Up to `limit` lines that have arrived, without waiting."""
         out: list[str] = []
         if self._plain:  # no "\r" anywhere: plain str.find, inlined (the hot path)
+            if self._miss:
+                return out
             buffer, pos, find = self._buffer, self._pos, self._buffer.find
             while len(out) < limit:
                 end = find("\n", pos)
                 if end < 0:
+                    self._miss = True
                     break
                 out.append(buffer[pos:end])
                 pos = end + 1
@@ -95,7 +145,7 @@ class BufferedLines:
             try:
                 self.feed(await anext(self._chunks))
             except StopAsyncIteration:
-                self._ended, self._next = True, None
+                self._end()
 
 
 def merge_text(choices: list[RawStreamingChoice]) -> list[RawStreamingChoice]:

@@ -42,10 +42,10 @@ from ..core.streaming import (
     ToolCallNameDelta,
     new_internal_call_id,
 )
-from ..errors import JsonError, ProviderError, RequestError
+from ..errors import ProviderError, RequestError
 from ._base import (
     HttpModel,
-    arguments_object,
+    arguments_dict,
     document_text,
     drive,
     image_mime,
@@ -221,6 +221,8 @@ class _StreamState:
             )
             if (data.get("delta") or {}).get("stop_reason"):
                 self.stopped = True
+                # A block still open (cut by max_tokens before its content_block_stop) ends too.
+                return self._stop() if self.tool is not None or self.thinking is not None else []
         return []
 
     def _start(self, block: dict[str, Any]) -> list[RawStreamingChoice]:
@@ -268,13 +270,14 @@ class _StreamState:
     def _stop(self) -> list[RawStreamingChoice]:
         if self.tool is not None:
             tool, self.tool = self.tool, None
-            text = "".join(tool["json"]) or "{}"
+            text = "".join(tool["json"])
             try:
-                arguments = json_object(text, "anthropic")
-            except Exception as exc:
-                raise JsonError(
-                    f"anthropic tool_use {tool['name']} input is not JSON: {text[:200]!r}"
-                ) from exc
+                value: Any = json.loads(text) if text.strip() else {}
+            except ValueError:
+                value = None
+            # Input that is not a JSON object (cut off by max_tokens, malformed) is kept raw:
+            # the model gets the parse error as the tool's result (rig raised JsonError).
+            arguments = value if isinstance(value, dict) else text
             return [
                 RawToolCall(
                     id=tool["id"],
@@ -308,7 +311,7 @@ def _convert(message: AnyMessage) -> tuple[str, list[dict[str, Any]]]:
                 if item.text:
                     rest.append({"type": "text", "text": item.text})
             elif isinstance(item, ToolCall):
-                args = arguments_object(item.function.arguments)
+                args = arguments_dict(item.function.arguments)
                 rest.append(
                     {"type": "tool_use", "id": item.id, "name": item.function.name, "input": args}
                 )

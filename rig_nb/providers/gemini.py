@@ -32,7 +32,7 @@ from ..errors import ProviderError
 from ._base import (
     HttpModel,
     UniqueToolIds,
-    arguments_object,
+    arguments_dict,
     document_text,
     drive,
     image_mime,
@@ -158,8 +158,9 @@ class GeminiModel(HttpModel):
                 raise ProviderError(
                     f"gemini stream error: {error.get('status')}: {error.get('message')}"
                 )
-            if isinstance(chunk.get("usageMetadata"), dict):
-                usage = chunk["usageMetadata"]
+            meta = chunk.get("usageMetadata")
+            if isinstance(meta, dict) and (not usage or _counts(meta)):
+                usage = meta  # running totals; one without counts does not erase them
             record_response(chunk.get("responseId"), chunk.get("modelVersion"))
             candidates: list[Any] = chunk.get("candidates") or []
             candidate: dict[str, Any] = candidates[0] if candidates else {}
@@ -175,6 +176,10 @@ class GeminiModel(HttpModel):
         if not finished:
             raise ProviderError("the gemini stream ended before a finishReason")
         yield RawFinal(GeminiResponse(usage_metadata=usage))
+
+
+def _counts(meta: dict[str, Any]) -> bool:
+    return any(key.endswith("TokenCount") for key in meta)
 
 
 def _part(part: dict[str, Any], ids: UniqueToolIds) -> RawStreamingChoice | None:
@@ -226,7 +231,7 @@ def _convert(message: AnyMessage, names: dict[str, str]) -> tuple[str, list[dict
                 call: dict[str, Any] = {
                     "functionCall": {
                         "name": item.function.name,
-                        "args": arguments_object(item.function.arguments),
+                        "args": arguments_dict(item.function.arguments),
                     }
                 }
                 if item.signature:

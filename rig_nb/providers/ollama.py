@@ -19,7 +19,7 @@ from ..errors import ProviderError, RequestError
 from ._base import (
     HttpModel,
     UniqueToolIds,
-    arguments_object,
+    arguments_dict,
     document_text,
     drive,
     function_tools,
@@ -27,6 +27,7 @@ from ._base import (
     merge_params,
     tool_names,
 )
+from ._http import StreamFormat
 from ._ndjson import aiter_ndjson_batches, decode_ndjson_line
 from ._trace import record_response
 
@@ -68,6 +69,7 @@ class OllamaModel(HttpModel):
     default_base_url: ClassVar[str] = "http://localhost:11434"
     key_env: ClassVar[str | None] = "OLLAMA_API_KEY"
     requires_key: ClassVar[bool] = False
+    stream_format: ClassVar[StreamFormat] = "ndjson"
 
     @classmethod
     def env_base_url(cls) -> str | None:
@@ -161,7 +163,7 @@ def _convert(message: AnyMessage, names: dict[str, str]) -> list[dict[str, Any]]
                 {
                     "function": {
                         "name": c.function.name,
-                        "arguments": arguments_object(c.function.arguments),
+                        "arguments": arguments_dict(c.function.arguments),
                     }
                 }
                 for c in calls

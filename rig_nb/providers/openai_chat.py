@@ -6,7 +6,7 @@ vLLM, llama.cpp, LM Studio, Ollama's `/v1`, OpenRouter...: `OpenAIChatModel("gpt
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -37,6 +37,7 @@ from ._base import (
     result_images,
     result_text,
 )
+from ._lines import BufferedLines
 from ._openai_tools import ToolCallAssembler
 from ._sse import ServerSentEvent, aiter_sse_batches
 from ._trace import record_response
@@ -45,11 +46,11 @@ __all__ = ["OpenAIChatModel", "OpenAIChatResponse", "OpenAIChatUsage"]
 
 
 class OpenAIChatUsage(BaseModel):
-    """The `usage` object of a chat completion."""
+    """The `usage` object of a chat completion (`null` counts read as 0)."""
 
-    prompt_tokens: int = 0
+    prompt_tokens: int | None = 0
     completion_tokens: int | None = None
-    total_tokens: int = 0
+    total_tokens: int | None = 0
     prompt_tokens_details: dict[str, Any] | None = None
 
 
@@ -59,13 +60,24 @@ class OpenAIChatResponse(BaseModel):
     usage: OpenAIChatUsage = OpenAIChatUsage()
 
     def token_usage(self) -> Usage | None:
-        """Output is `total - prompt` tokens, as rig computes it."""
+        """Output is `total - prompt` tokens, as rig computes it (spec 4.1).
+
+        On OpenAI `total = prompt + completion`, so this is `completion_tokens`; a compatible
+        server that leaves reasoning tokens out of `completion_tokens` but counts them in
+        `total_tokens` has them counted as output, as they are billed. A server that reports no
+        total gets `completion_tokens` as output and `prompt + completion` as total.
+        """
         u = self.usage
+        prompt, total = u.prompt_tokens or 0, u.total_tokens or 0
         cached = (u.prompt_tokens_details or {}).get("cached_tokens") or 0
+        if not total and u.completion_tokens:
+            output, total = u.completion_tokens, prompt + u.completion_tokens
+        else:
+            output = max(total - prompt, 0)
         return Usage(
-            input_tokens=u.prompt_tokens,
-            output_tokens=u.total_tokens - u.prompt_tokens,
-            total_tokens=u.total_tokens,
+            input_tokens=prompt,
+            output_tokens=output,
+            total_tokens=total,
             cached_input_tokens=cached if isinstance(cached, int) else 0,
         )
 
@@ -118,9 +130,13 @@ class OpenAIChatModel(HttpModel):
         return merge_params(body, request.additional_params)
 
     def _chunk(
-        self, chunk: dict[str, Any], calls: ToolCallAssembler
+        self, chunk: dict[str, Any], calls: ToolCallAssembler, expect_end: Callable[[], None]
     ) -> tuple[list[RawStreamingChoice], bool]:
-        """One chunk: tool-call deltas, reasoning, text, then calls flushed on `tool_calls`."""
+        """One chunk: tool-call deltas, reasoning, text, then calls flushed on `tool_calls`.
+
+        A `finish_reason` makes the answer whole: only the usage chunk and `[DONE]` may follow,
+        so `expect_end()` lets a server that then stalls or drops the connection end it.
+        """
         error = chunk.get("error")
         if error:
             message = error.get("message") if isinstance(error, dict) else error
@@ -142,6 +158,8 @@ class OpenAIChatModel(HttpModel):
         finish = choice.get("finish_reason")
         if finish == "tool_calls":
             out += calls.flush()
+        if finish:
+            expect_end()
         return out, bool(finish)
 
     async def parse(self, lines: AsyncIterator[str]) -> AsyncIterator[RawStreamingChoice]:
@@ -149,6 +167,7 @@ class OpenAIChatModel(HttpModel):
         calls = ToolCallAssembler()
         usage: dict[str, Any] | None = None
         complete = seen_id = False
+        expect_end = lines.expect_end if isinstance(lines, BufferedLines) else _nothing
 
         def handle(event: ServerSentEvent, out: list[RawStreamingChoice]) -> bool:
             nonlocal usage, complete, seen_id
@@ -182,7 +201,7 @@ class OpenAIChatModel(HttpModel):
                             return False
             if isinstance(chunk.get("usage"), dict):
                 usage = chunk["usage"]
-            raws, finish = self._chunk(chunk, calls)
+            raws, finish = self._chunk(chunk, calls, expect_end)
             out += raws
             complete = complete or finish
             return False
@@ -197,6 +216,10 @@ class OpenAIChatModel(HttpModel):
         for raw in calls.flush():
             yield raw
         yield RawFinal(OpenAIChatResponse.model_validate({"usage": usage or {}}))
+
+
+def _nothing() -> None:
+    pass
 
 
 def _tool_choice(choice: Any) -> Any:

@@ -70,6 +70,8 @@ class OpenAIResponsesResponse(BaseModel):
     """The final object of a Responses stream: `{"usage": {...}}`."""
 
     usage: OpenAIResponsesUsage = OpenAIResponsesUsage()
+    incomplete_details: dict[str, Any] | None = None
+    """Why a `response.incomplete` ended the turn early (`{"reason": "max_output_tokens"}`)."""
 
     def token_usage(self) -> Usage | None:
         """Input, output, total and cached input tokens."""
@@ -137,13 +139,15 @@ class OpenAIResponsesModel(HttpModel):
         return body
 
     async def parse(self, lines: AsyncIterator[str]) -> AsyncIterator[RawStreamingChoice]:
-        """Responses events to raw choices (spec 4.2); function calls come at the end."""
-        calls: list[RawToolCall] = []
-        ids: dict[str, str] = {}  # item id -> internal call id
-        usage: dict[str, Any] | None = None
+        """Responses events to raw choices (spec 4.2); function calls come at the end.
+
+        `response.completed` and `response.incomplete` (e.g. `max_output_tokens`) both end the
+        turn: an incomplete one keeps its text, and its function calls (with their arguments as
+        far as they came, raw when they do not parse) go to the tools like any other.
+        """
+        state = _ResponsesState()
 
         def handle(event: ServerSentEvent, out: list[RawStreamingChoice]) -> bool:
-            nonlocal usage
             if not event.data.strip():
                 return False
             data = json_object(event.data, self.provider_name)
@@ -151,90 +155,127 @@ class OpenAIResponsesModel(HttpModel):
             if kind == "error":
                 code = data.get("code") or "error"
                 raise ProviderError(f"OpenAI response stream error: {code}: {data.get('message')}")
-            if kind == "response.completed":
+            if kind in ("response.completed", "response.incomplete"):
                 response: dict[str, Any] = data.get("response") or {}
                 record_response(response.get("id"), response.get("model"))
-                usage = response.get("usage") or {}
+                state.final = {
+                    "usage": response.get("usage") or {},
+                    "incomplete_details": response.get("incomplete_details"),
+                }
                 return True
             if kind == "response.failed":
                 error = (data.get("response") or {}).get("error") or {}
                 if error:
                     raise ProviderError(f"{error.get('code')}: {error.get('message')}")
                 raise ProviderError("OpenAI response stream returned a failed response")
-            if kind == "response.incomplete":
-                details = (data.get("response") or {}).get("incomplete_details") or {}
-                raise ProviderError(
-                    f"OpenAI response stream was incomplete: {details.get('reason')}"
-                )
-            out += _take(kind, data, ids, calls)
+            out += state.take(kind, data)
             return False
 
         async for raw in drive(aiter_sse_batches(lines), handle):
             yield raw
-        if usage is None:
+        if state.final is None:
             raise ProviderError("the openai response stream ended before response.completed")
-        for call in calls:
+        for call in state.finish():
             yield call
-        yield RawFinal(OpenAIResponsesResponse.model_validate({"usage": usage}))
+        yield RawFinal(OpenAIResponsesResponse.model_validate(state.final))
 
 
-def _take(
-    kind: Any, data: dict[str, Any], ids: dict[str, str], calls: list[RawToolCall]
-) -> list[RawStreamingChoice]:
-    if kind in ("response.output_text.delta", "response.refusal.delta"):
-        delta = data.get("delta") or ""
-        return [RawText(delta)] if delta else []
-    if kind == "response.reasoning_summary_text.delta":
-        delta = data.get("delta") or ""
-        return [RawReasoningDelta(None, delta)] if delta else []
-    if kind == "response.function_call_arguments.delta":
-        item_id = data.get("item_id") or ""
-        iid = ids.setdefault(item_id, new_internal_call_id())
-        delta = data.get("delta") or ""
-        if not delta:
-            return []
-        return [
-            RawToolCallDelta(
-                id=item_id, internal_call_id=iid, content=ToolCallArgsDelta(delta=delta)
-            )
-        ]
-    item: dict[str, Any] = data.get("item") or {}
-    if kind == "response.output_item.added" and item.get("type") == "function_call":
-        item_id = item.get("id") or ""
-        iid = ids.setdefault(item_id, new_internal_call_id())
-        name = ToolCallNameDelta(name=item.get("name") or "")
-        return [RawToolCallDelta(id=item_id, internal_call_id=iid, content=name)]
-    if kind != "response.output_item.done":
-        return []
-    if item.get("type") == "function_call":
-        item_id = item.get("id") or ""
-        text = item.get("arguments") or ""
+class _ResponsesState:
+    """Function calls in progress (by item id) and finished, and the final response."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, str] = {}  # item id -> internal call id
+        self.open: dict[str, dict[str, Any]] = {}  # item id -> added function_call item
+        self.args: dict[str, list[str]] = {}  # item id -> argument deltas so far
+        self.calls: list[RawToolCall] = []
+        self.final: dict[str, Any] | None = None
+
+    def iid(self, item_id: str) -> str:
+        return self.ids.setdefault(item_id, new_internal_call_id())
+
+    def finish(self) -> list[RawToolCall]:
+        """The finished calls, then those the stream cut off (their arguments so far)."""
+        for item_id, item in list(self.open.items()):
+            self._call(item_id, item, "".join(self.args.get(item_id, [])))
+        return self.calls
+
+    def _call(self, item_id: str, item: dict[str, Any], text: str) -> None:
+        self.open.pop(item_id, None)
         try:
-            arguments = json.loads(text) if text.strip() else {}
+            arguments: Any = json.loads(text) if text.strip() else {}
         except ValueError:
-            arguments = text
-        calls.append(
+            arguments = text  # kept raw: the model gets the parse error as the tool's result
+        self.calls.append(
             RawToolCall(
                 id=item_id,
                 name=item.get("name") or "",
                 arguments=arguments,
                 call_id=item.get("call_id"),
-                internal_call_id=ids.setdefault(item_id, new_internal_call_id()),
+                internal_call_id=self.iid(item_id),
             )
         )
+
+    def take(self, kind: Any, data: dict[str, Any]) -> list[RawStreamingChoice]:
+        if kind in ("response.output_text.delta", "response.refusal.delta"):
+            delta = data.get("delta") or ""
+            return [RawText(delta)] if delta else []
+        if kind == "response.reasoning_summary_text.delta":
+            delta = data.get("delta") or ""
+            return [RawReasoningDelta(None, delta)] if delta else []
+        if kind == "response.reasoning_text.delta":  # gpt-oss, DeepSeek, OpenRouter
+            delta = data.get("delta") or ""
+            return [RawReasoningDelta(data.get("item_id") or None, delta)] if delta else []
+        if kind == "response.function_call_arguments.delta":
+            item_id = data.get("item_id") or ""
+            delta = data.get("delta") or ""
+            if not delta:
+                return []
+            self.args.setdefault(item_id, []).append(delta)
+            return [
+                RawToolCallDelta(
+                    id=item_id,
+                    internal_call_id=self.iid(item_id),
+                    content=ToolCallArgsDelta(delta=delta),
+                )
+            ]
+        item: dict[str, Any] = data.get("item") or {}
+        if kind == "response.output_item.added" and item.get("type") == "function_call":
+            item_id = item.get("id") or ""
+            self.open[item_id] = item
+            name = ToolCallNameDelta(name=item.get("name") or "")
+            return [RawToolCallDelta(id=item_id, internal_call_id=self.iid(item_id), content=name)]
+        if kind != "response.output_item.done":
+            return []
+        if item.get("type") == "function_call":
+            item_id = item.get("id") or ""
+            text = item.get("arguments")
+            if not isinstance(text, str):
+                text = "".join(self.args.get(item_id, []))
+            self._call(item_id, {**self.open.get(item_id, {}), **item}, text)
+            return []
+        if item.get("type") == "reasoning":
+            return _reasoning(item)
+        if item.get("type") == "message" and item.get("id"):
+            return [RawMessageId(item["id"])]
         return []
-    if item.get("type") == "reasoning":
-        rid = item.get("id")
-        out: list[RawStreamingChoice] = [
-            RawReasoning(rid, ReasoningSummary(text=s.get("text", "")))
-            for s in item.get("summary") or []
-        ]
-        if item.get("encrypted_content"):
-            out.append(RawReasoning(rid, ReasoningEncrypted(data=item["encrypted_content"])))
-        return out
-    if item.get("type") == "message" and item.get("id"):
-        return [RawMessageId(item["id"])]
-    return []
+
+
+def _reasoning(item: dict[str, Any]) -> list[RawStreamingChoice]:
+    """A reasoning item: its summaries, its reasoning text, its encrypted content, in order."""
+    rid = item.get("id")
+    out: list[RawStreamingChoice] = [
+        RawReasoning(rid, ReasoningSummary(text=s.get("text", "")))
+        for s in item.get("summary") or []
+        if isinstance(s, dict)
+    ]
+    out += [
+        RawReasoning(rid, ReasoningText(text=c.get("text", "")))
+        for c in item.get("content") or []
+        if isinstance(c, dict) and c.get("type") == "reasoning_text"
+    ]
+    if item.get("encrypted_content"):
+        out.append(RawReasoning(rid, ReasoningEncrypted(data=item["encrypted_content"])))
+    return out
 
 
 def _convert(message: AnyMessage) -> list[dict[str, Any]]:
@@ -291,9 +332,16 @@ def _assistant(message: AssistantMessage) -> list[dict[str, Any]]:
             summary = [
                 {"type": "summary_text", "text": c.text}
                 for c in block.content
-                if isinstance(c, ReasoningText | ReasoningSummary)
+                if isinstance(c, ReasoningSummary)
+            ]
+            text = [
+                {"type": "reasoning_text", "text": c.text}
+                for c in block.content
+                if isinstance(c, ReasoningText)
             ]
             item: dict[str, Any] = {"type": "reasoning", "id": block.id, "summary": summary}
+            if text:
+                item["content"] = text
             encrypted = next(
                 (
                     c.data

@@ -1,6 +1,5 @@
 """OpenAI Chat Completions through the full agent loop (spec 4.1, T57)."""
 
-import httpx
 import pytest
 
 from rig_nb import (
@@ -151,11 +150,13 @@ async def test_parallel_calls_flush_in_index_order_with_noarg_and_broken_calls()
     raws = [r async for r in model.stream(request)]
     calls = [r for r in raws if isinstance(r, RawToolCall)]
     # index 0 (Paris) before index 1 (Rome) though Rome started first; no-arg call gets {};
-    # the call whose arguments never parse is dropped.
+    # the call whose arguments never parse is kept with its raw text (issue 9 point 3: rig
+    # dropped it, leaving the model without an answer; now the tool layer reports the error).
     assert [(c.id, c.name, c.arguments) for c in calls] == [
         ("call_paris", "get_weather", {"location": "Paris"}),
         ("call_rome", "get_weather", {"location": "Rome"}),
         ("call_noargs", "get_time", {}),
+        ("call_broken", "get_weather", '{"location": "Ber'),
     ]
     deltas = [r for r in raws if isinstance(r, RawToolCallDelta)]
     by_id = {d.id: d.internal_call_id for d in deltas if isinstance(d.content, ToolCallNameDelta)}
@@ -171,8 +172,19 @@ async def test_parallel_tools_run_through_the_loop() -> None:
     )
     assert error is None
     tool_messages = [m for m in transport.bodies()[1]["messages"] if m["role"] == "tool"]
-    assert [m["tool_call_id"] for m in tool_messages] == ["call_paris", "call_rome", "call_noargs"]
+    assert [m["tool_call_id"] for m in tool_messages] == [
+        "call_paris",
+        "call_rome",
+        "call_noargs",
+        "call_broken",
+    ]
     assert tool_messages[2]["content"] == "12:00"
+    # The broken call is not run: the model gets the parse error as its result.
+    assert tool_messages[3]["content"].startswith(
+        "Toolset error: ToolCallError: JsonError: arguments of get_weather are not valid JSON"
+    )
+    assistant = next(m for m in transport.bodies()[1]["messages"] if m["role"] == "assistant")
+    assert assistant["tool_calls"][3]["function"]["arguments"] == '{"location": "Ber'
 
 
 async def test_text_and_tool_in_one_turn_keep_the_text_in_history() -> None:
@@ -350,8 +362,30 @@ async def test_text_stream_over_a_real_loopback_server() -> None:
         await model.aclose()
     assert error is None
     assert final_of(items).response == "Hello there, Ünïcode ✓."
-    (path, headers, _first), (_, _, second) = server.requests
+    (path, headers, first), (_, _, second) = server.requests
     assert path == "/v1/chat/completions"
     assert headers["authorization"] == "Bearer sk-loop"
     assert second["messages"][-1]["role"] == "tool"
-    assert isinstance(httpx, object)
+    assert headers["content-type"] == "application/json"
+    assert first["messages"] == [{"role": "user", "content": "NYC?"}]
+    assert first["tools"][0]["function"]["name"] == "get_weather"
+
+
+async def test_usage_output_is_total_minus_prompt_not_completion_tokens() -> None:
+    """Spec 4.1 (rig): output = total - prompt; completion_tokens is not read.
+
+    On OpenAI total = prompt + completion, so both agree; this recording (a compatible server
+    whose completion_tokens leaves out 10 reasoning tokens that total_tokens counts) tells them
+    apart: 25 - 10 = 15 output tokens, not 5.
+    """
+    items, error = await collect(
+        Agent(model_for(ReplayTransport(sse("usage_split.sse")))).stream_prompt("x")
+    )
+    assert error is None
+    assert final_of(items).usage == Usage(input_tokens=10, output_tokens=15, total_tokens=25)
+    # A server that reports no total: completion_tokens, and prompt + completion as the total.
+    items, error = await collect(
+        Agent(model_for(ReplayTransport(sse("usage_no_total.sse")))).stream_prompt("x")
+    )
+    assert error is None
+    assert final_of(items).usage == Usage(input_tokens=10, output_tokens=5, total_tokens=15)

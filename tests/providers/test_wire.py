@@ -13,8 +13,10 @@ from rig_nb.providers import (
     OpenAIResponsesModel,
     model,
 )
-from rig_nb.providers._http import Secret, _parse_retry_after, _provider_message
+from rig_nb.providers._body import provider_message as _provider_message
+from rig_nb.providers._http import Secret
 from rig_nb.providers._ndjson import decode_ndjson_line
+from rig_nb.providers._retry import _parse_retry_after
 from rig_nb.providers._sse import ServerSentEvent, SSEDecoder, aiter_sse
 
 pytestmark = pytest.mark.anyio
@@ -84,7 +86,7 @@ def test_secrets_never_show() -> None:
         pickle.dumps(secret)
     m = OpenAIChatModel("gpt-4o-mini", api_key="sk-abc")
     assert "sk-abc" not in repr(m)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="a rig_nb API key cannot be pickled"):
         pickle.dumps(m)
 
 
