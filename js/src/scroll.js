@@ -1,0 +1,65 @@
+// @ts-check
+/**
+ * The transcript box: a height cap with "Show all", and follow-the-tail while a run streams.
+ *
+ * Following stops the moment the user scrolls up (wheel, keys, touch, dragging the scrollbar) and
+ * resumes when they scroll back to the bottom, as in chat UIs.
+ *
+ * @module scroll
+ */
+import { h } from "./dom.js";
+
+/** Within this many pixels of the bottom counts as "at the bottom". */
+export const BOTTOM_SLACK = 24;
+const UP_KEYS = new Set(["ArrowUp", "PageUp", "Home"]);
+
+export class TailBox {
+  /** @param {HTMLElement} box  the capped, scrolling element */
+  constructor(box) {
+    this.box = box;
+    this.following = true;
+    this.expanded = false;
+    this.toggle = h("button", "rig-button rig-expand", "Show all");
+    this.toggle.type = "button";
+    this.toggle.hidden = true;
+    this.toggle.addEventListener("click", () => this.setExpanded(!this.expanded));
+    const stop = () => {
+      this.following = false;
+    };
+    box.addEventListener("wheel", (event) => {
+      if (event.deltaY < 0) stop();
+    }, { passive: true });
+    box.addEventListener("touchmove", stop, { passive: true });
+    box.addEventListener("keydown", (event) => {
+      if (UP_KEYS.has(event.key)) stop();
+    });
+    box.addEventListener("scroll", () => {
+      this.following = this.atBottom();
+    }, { passive: true });
+  }
+
+  atBottom() {
+    const { scrollHeight, scrollTop, clientHeight } = this.box;
+    return scrollHeight - scrollTop - clientHeight <= BOTTOM_SLACK;
+  }
+
+  /** @param {boolean} expanded */
+  setExpanded(expanded) {
+    this.expanded = expanded;
+    this.box.classList.toggle("rig-expanded", expanded);
+    this.toggle.textContent = expanded ? "Show less" : "Show all";
+    this.toggle.setAttribute("aria-expanded", String(expanded));
+    this.refresh(false);
+  }
+
+  /**
+   * After the content changed: keep the tail in sight while following (and `streaming`), and show
+   * "Show all" only when the cap hides something.
+   * @param {boolean} streaming
+   */
+  refresh(streaming) {
+    if (streaming && this.following && !this.expanded) this.box.scrollTop = this.box.scrollHeight;
+    const overflows = this.box.scrollHeight > this.box.clientHeight + 1;
+    this.toggle.hidden = !(this.expanded || overflows);
+  }
+}
