@@ -14,10 +14,15 @@ export const BOTTOM_SLACK = 24;
 const UP_KEYS = new Set(["ArrowUp", "PageUp", "Home"]);
 
 export class TailBox {
-  /** @param {HTMLElement} box  the capped, scrolling element */
-  constructor(box) {
+  /**
+   * @param {HTMLElement} box  the capped, scrolling element
+   * @param {HTMLElement} [content]  what it holds: its size changing (an image loads, a panel opens,
+   *   the view is first attached to the page) refreshes the box too
+   */
+  constructor(box, content) {
     this.box = box;
     this.following = true;
+    this.streaming = false;
     this.expanded = false;
     this.toggle = h("button", "rig-button rig-expand", "Show all");
     this.toggle.type = "button";
@@ -36,6 +41,17 @@ export class TailBox {
     box.addEventListener("scroll", () => {
       this.following = this.atBottom();
     }, { passive: true });
+    /** @type {ResizeObserver | null} */
+    this.observer = null;
+    if (typeof ResizeObserver === "function") {
+      this.observer = new ResizeObserver(() => this.refresh(this.streaming));
+      this.observer.observe(box);
+      if (content) this.observer.observe(content);
+    }
+  }
+
+  disconnect() {
+    this.observer?.disconnect();
   }
 
   atBottom() {
@@ -58,6 +74,7 @@ export class TailBox {
    * @param {boolean} streaming
    */
   refresh(streaming) {
+    this.streaming = streaming;
     if (streaming && this.following && !this.expanded) this.box.scrollTop = this.box.scrollHeight;
     const overflows = this.box.scrollHeight > this.box.clientHeight + 1;
     this.toggle.hidden = !(this.expanded || overflows);

@@ -60,7 +60,9 @@ export class AgentView {
     this.body = h("div", "rig-body");
     this.body.tabIndex = 0; // keyboard users can scroll it
     this.body.setAttribute("aria-label", "agent transcript");
-    this.tail = new TailBox(this.body);
+    this.blockList = h("div", "rig-blocks");
+    this.body.appendChild(this.blockList);
+    this.tail = new TailBox(this.body, this.blockList);
     this.notices = h("div", "rig-notices");
     this.banner = h("div", "rig-banner");
     this.banner.setAttribute("role", "alert");
@@ -100,7 +102,7 @@ export class AgentView {
       if (!view || view.kind !== block.kind) {
         const fresh = blockView(block.kind, this.context);
         if (view) view.node.replaceWith(fresh.node);
-        else this.body.appendChild(fresh.node);
+        else this.blockList.appendChild(fresh.node);
         this.blocks[i] = view = fresh;
       }
       view.update(block);
@@ -117,6 +119,7 @@ export class AgentView {
 
   destroy() {
     this.model.off("change:state", this.onChange);
+    this.tail.disconnect();
     titleBadge().set(this, false);
     this.root.remove();
   }

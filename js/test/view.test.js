@@ -151,8 +151,8 @@ describe("blocks", () => {
   test("blocks that change kind or disappear are replaced and removed", () => {
     const { model, $$ } = mount(state({ blocks: [{ kind: "text", turn: 0, text: "a" }, tool()] }));
     model.push(state({ blocks: [tool({ status: "done" })] }));
-    assert.equal($$(".rig-body > *").length, 1);
-    assert.equal($$(".rig-body > .rig-tool").length, 1);
+    assert.equal($$(".rig-blocks > *").length, 1);
+    assert.equal($$(".rig-blocks > .rig-tool").length, 1);
   });
 });
 
@@ -359,6 +359,43 @@ describe("follow the tail, height cap", () => {
       metrics.scrollHeight = 1000;
       tail.refresh(true);
       assert.equal(metrics.scrollTop, 600, event.type);
+    }
+  });
+
+  test("a size change (first attached, an image loaded, a panel opened) refreshes the box", () => {
+    /** @type {any[]} */
+    const observers = [];
+    globalThis.ResizeObserver = /** @type {any} */ (class {
+      /** @param {Function} callback */
+      constructor(callback) {
+        this.callback = callback;
+        this.targets = [];
+        this.connected = true;
+        observers.push(this);
+      }
+      /** @param {Element} target */
+      observe(target) {
+        this.targets.push(target);
+      }
+      disconnect() {
+        this.connected = false;
+      }
+    });
+    try {
+      const content = document.createElement("div");
+      const { el, metrics } = box();
+      const tail = new TailBox(el, content);
+      assert.deepEqual(observers.at(-1).targets, [el, content]);
+      tail.refresh(true); // drawn while detached: nothing overflows yet
+      assert.equal(tail.toggle.hidden, true);
+      metrics.scrollHeight = 900; // attached and laid out
+      observers.at(-1).callback();
+      assert.equal(tail.toggle.hidden, false);
+      assert.equal(metrics.scrollTop, 600, "still following the tail");
+      tail.disconnect();
+      assert.equal(observers.at(-1).connected, false);
+    } finally {
+      delete (/** @type {any} */ (globalThis)).ResizeObserver;
     }
   });
 
