@@ -71,7 +71,8 @@ function renderTokens(tokens) {
 }
 
 /**
- * Code blocks get a bar with their language and a copy button; tables a box that scrolls sideways.
+ * Code blocks get a bar with their language and a copy button; tables and display math a box
+ * that scrolls sideways.
  * @param {DocumentFragment | Element} root
  */
 export function decorate(root) {
@@ -92,6 +93,12 @@ export function decorate(root) {
     const box = h("div", "rig-table");
     table.replaceWith(box);
     box.appendChild(table);
+  }
+  for (const math of root.querySelectorAll('math[display="block"]')) {
+    const formula = math.parentElement?.classList.contains("katex") ? math.parentElement : math;
+    const box = h("div", "rig-math");
+    formula.replaceWith(box);
+    box.appendChild(formula);
   }
 }
 

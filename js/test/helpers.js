@@ -13,7 +13,7 @@ export const DANGEROUS_TAGS =
   "script, iframe, object, embed, svg, form, base, meta, style, link, video, audio, marquee, img, body, textarea, select, button, annotation-xml, frame, frameset, template";
 
 const CHROME = new Set([
-  "rig-md", "rig-md-block", "rig-codeblock", "rig-code-bar", "rig-code-lang", "rig-code", "rig-table",
+  "rig-md", "rig-md-block", "rig-codeblock", "rig-code-bar", "rig-code-lang", "rig-code", "rig-table", "rig-math",
   "rig-button rig-copy rig-copy-code",
 ]);
 
