@@ -89,8 +89,9 @@
  */
 
 /**
- * Kernel → browser. Today only whole states; a later `{type: "delta", ...}` (append-only
- * updates, issue 10 point 12) is one more case of the reducer in state.js.
+ * Kernel → browser: the `state` trait (as `{type: "state", state}`), or a custom message with a
+ * `type` (`widget.send(...)`), both through the reducer in state.js. Today only whole states; a
+ * later `{type: "delta", ...}` (append-only updates, issue 10 point 12) is one more case there.
  * @typedef {{type: "state", state: unknown}} StateMessage
  * @typedef {StateMessage} Message
  */

@@ -72,6 +72,13 @@ export class AgentView {
 
     this.onChange = () => this.receive({ type: "state", state: model.get("state") });
     model.on("change:state", this.onChange);
+    /** Messages sent with `widget.send({"type": ...})` go through the same reducer. @param {unknown} msg */
+    this.onMessage = (msg) => {
+      if (msg && typeof msg === "object" && typeof (/** @type {{type?: unknown}} */ (msg).type) === "string") {
+        this.receive(/** @type {import("./protocol.js").Message} */ (msg));
+      }
+    };
+    model.on("msg:custom", this.onMessage);
     this.onChange();
     model.set("rendered", true);
     model.save_changes();
@@ -92,7 +99,8 @@ export class AgentView {
     const live = isLive(state);
     this.root.dataset.status = state.status;
     this.status.textContent = STATUS_LABELS[state.status];
-    this.stop.hidden = !live;
+    this.stop.hidden = !live; // and disabled: a hidden button must not be clicked by a script either
+    this.stop.disabled = !live;
     this.copyAnswer.hidden = !answerText(state);
     this.prompt.hidden = !state.prompt;
     if (this.promptText.textContent !== state.prompt) this.promptText.textContent = state.prompt;
@@ -119,6 +127,7 @@ export class AgentView {
 
   destroy() {
     this.model.off("change:state", this.onChange);
+    this.model.off("msg:custom", this.onMessage);
     this.tail.disconnect();
     titleBadge().set(this, false);
     this.root.remove();

@@ -54,6 +54,32 @@ describe("layout", () => {
   });
 });
 
+describe("messages", () => {
+  test("custom messages with a type go through the reducer; others are ignored", () => {
+    const { model, $ } = mount(state({ status: "running" }));
+    const send = (/** @type {unknown} */ msg) => {
+      for (const handler of model.handlers.get("msg:custom") ?? []) handler(msg, []);
+    };
+    send({ type: "state", state: state({ status: "done", prompt: "via message" }) });
+    assert.equal($(".rig-nb")?.getAttribute("data-status"), "done");
+    assert.equal($(".rig-prompt-text")?.textContent, "via message");
+    for (const junk of [null, "text", { kind: "x" }, { type: 3 }, { type: "delta", text: "later" }]) send(junk);
+    assert.equal($(".rig-prompt-text")?.textContent, "via message");
+  });
+
+  test("the anywidget entry renders and returns its cleanup", async () => {
+    const { default: widget } = await import("../src/index.js");
+    const model = new FakeModel({ state: state({ prompt: "entry" }) });
+    const el = document.createElement("div");
+    const cleanup = widget.render(/** @type {any} */ ({ model, el }));
+    assert.equal(el.querySelector(".rig-prompt-text")?.textContent, "entry");
+    assert.equal(typeof cleanup, "function");
+    await /** @type {() => Promise<void>} */ (cleanup)();
+    assert.equal(model.listeners(), 0);
+    assert.equal(el.children.length, 0);
+  });
+});
+
 describe("Stop, status, banner and usage", () => {
   test("Stop shows only while the run can be stopped, and sends stop", () => {
     const { model, $ } = mount(state({ status: "running" }));
@@ -64,6 +90,7 @@ describe("Stop, status, banner and usage", () => {
     for (const [status, hidden] of [["waiting", false], ["done", true], ["error", true], ["cancelled", true], ["running", false]]) {
       model.push(state({ status }));
       assert.equal(stop.hidden, hidden, String(status));
+      assert.equal(stop.disabled, hidden, String(status));
     }
   });
 
@@ -210,7 +237,7 @@ describe("approvals", () => {
 
   test("destroy removes the view's listeners", () => {
     const { model, view } = mount(state());
-    assert.equal(model.listeners(), 1);
+    assert.equal(model.listeners(), 2);
     view.destroy();
     assert.equal(model.listeners(), 0);
   });
