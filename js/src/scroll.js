@@ -3,7 +3,8 @@
  * The transcript box: a height cap with "Show all", and follow-the-tail while a run streams.
  *
  * Following stops the moment the user scrolls up (wheel, keys, touch, dragging the scrollbar) and
- * resumes when they scroll back to the bottom, as in chat UIs.
+ * resumes when they scroll back to the bottom, as in chat UIs. Scroll events arrive a frame late:
+ * text that arrived in between does not make "scrolled to the bottom" look like "scrolled up".
  *
  * @module scroll
  */
@@ -23,6 +24,10 @@ export class TailBox {
     this.box = box;
     this.following = true;
     this.streaming = false;
+    /** Where the last scroll event left the box, and how much the content grew since. */
+    this.lastTop = 0;
+    this.lastHeight = 0;
+    this.grown = 0;
     this.expanded = false;
     this.toggle = h("button", "rig-button rig-expand", "Show all");
     this.toggle.type = "button";
@@ -38,9 +43,7 @@ export class TailBox {
     box.addEventListener("keydown", (event) => {
       if (UP_KEYS.has(event.key)) stop();
     });
-    box.addEventListener("scroll", () => {
-      this.following = this.atBottom();
-    }, { passive: true });
+    box.addEventListener("scroll", () => this.onScroll(), { passive: true });
     /** @type {ResizeObserver | null} */
     this.observer = null;
     if (typeof ResizeObserver === "function") {
@@ -59,6 +62,16 @@ export class TailBox {
     return scrollHeight - scrollTop - clientHeight <= BOTTOM_SLACK;
   }
 
+  onScroll() {
+    const { scrollHeight, scrollTop, clientHeight } = this.box;
+    const distance = scrollHeight - scrollTop - clientHeight;
+    const down = scrollTop > this.lastTop;
+    if (distance <= BOTTOM_SLACK || (down && distance <= BOTTOM_SLACK + this.grown)) this.following = true;
+    else if (scrollTop < this.lastTop) this.following = false; // up: scrollbar, keys, find in page
+    this.lastTop = scrollTop;
+    this.grown = 0;
+  }
+
   /** @param {boolean} expanded */
   setExpanded(expanded) {
     this.expanded = expanded;
@@ -75,7 +88,13 @@ export class TailBox {
    */
   refresh(streaming) {
     this.streaming = streaming;
-    if (streaming && this.following && !this.expanded) this.box.scrollTop = this.box.scrollHeight;
+    const height = this.box.scrollHeight;
+    this.grown += Math.max(0, height - this.lastHeight);
+    this.lastHeight = height;
+    if (streaming && this.following && !this.expanded) {
+      this.box.scrollTop = height;
+      this.lastTop = this.box.scrollTop;
+    }
     const overflows = this.box.scrollHeight > this.box.clientHeight + 1;
     this.toggle.hidden = !(this.expanded || overflows);
   }

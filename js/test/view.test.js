@@ -377,6 +377,43 @@ describe("follow the tail, height cap", () => {
     assert.equal(metrics.scrollTop, 1200, "following again");
   });
 
+  test("dragging the scrollbar up (only a scroll event) stops following", () => {
+    const { el, metrics, tail } = box();
+    metrics.scrollHeight = 900;
+    tail.refresh(true);
+    el.dispatchEvent(new window.Event("scroll"));
+    metrics.scrollTop = 200;
+    el.dispatchEvent(new window.Event("scroll"));
+    metrics.scrollHeight = 1000;
+    tail.refresh(true);
+    assert.equal(metrics.scrollTop, 200);
+  });
+
+  test("text that arrives between reaching the bottom and its scroll event does not stop following", () => {
+    const { el, metrics, tail } = box();
+    metrics.scrollHeight = 900;
+    tail.refresh(true); // following: at 600
+    el.dispatchEvent(new window.WheelEvent("wheel", { deltaY: -100 }));
+    metrics.scrollTop = 300;
+    el.dispatchEvent(new window.Event("scroll")); // the reader went up
+    metrics.scrollTop = 600; // ... and back down to the bottom; before the event fires,
+    metrics.scrollHeight = 960; // a chunk of text arrives and is drawn
+    tail.refresh(true);
+    assert.equal(metrics.scrollTop, 600, "not following yet");
+    el.dispatchEvent(new window.Event("scroll"));
+    metrics.scrollHeight = 1000;
+    tail.refresh(true);
+    assert.equal(metrics.scrollTop, 700, "following again");
+    // The same growth does not excuse a scroll up.
+    el.dispatchEvent(new window.WheelEvent("wheel", { deltaY: -10 }));
+    metrics.scrollTop = 690;
+    metrics.scrollHeight = 1100;
+    tail.refresh(true);
+    el.dispatchEvent(new window.Event("scroll"));
+    tail.refresh(true);
+    assert.equal(metrics.scrollTop, 690);
+  });
+
   test("an upward key or wheel stops following at once, before any scroll event", () => {
     for (const event of [new window.KeyboardEvent("keydown", { key: "PageUp" }), new window.WheelEvent("wheel", { deltaY: -3 })]) {
       const { el, metrics, tail } = box();

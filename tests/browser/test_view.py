@@ -371,6 +371,7 @@ def test_the_view_follows_the_tail_until_the_reader_scrolls_up(lab: Lab, view_pa
     assert later["height"] - later["top"] - later["client"] > 300
     _shoot(page, "view-scrolled-up-light", page.locator(".rig-nb").first)
     # Back to the bottom: following again.
+    body.hover()
     page.mouse.wheel(0, 100_000)
     page.wait_for_timeout(300)
     grown = body.evaluate(metrics)["text"]
