@@ -17,7 +17,7 @@ import argparse
 import re
 import shlex
 from collections.abc import Iterable, MutableMapping
-from typing import Any
+from typing import Any, NoReturn
 
 from IPython.core.error import UsageError
 
@@ -79,8 +79,13 @@ def close_session(servers: Servers) -> None:
         servers.pop(name).close_sync()
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"%agent mcp add: {message}\n{USAGE}")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="%agent mcp add", add_help=False, exit_on_error=False)
+    parser = _Parser(prog="%agent mcp add", add_help=False)
     parser.add_argument("name")
     parser.add_argument("url", nargs="?")
     parser.add_argument("--prefix")
@@ -99,10 +104,7 @@ def _add(servers: Servers, line: str) -> None:
         raise UsageError(f"cannot read %agent mcp add ({exc}): {line}") from exc
     split = words.index("--") if "--" in words else len(words)
     options, command = words[:split], words[split + 1 :]
-    try:
-        args = _parser().parse_args(options)
-    except (argparse.ArgumentError, SystemExit) as exc:
-        raise UsageError(f"%agent mcp add: {exc}\n{USAGE}") from None
+    args = _parser().parse_intermixed_args(options)
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", args.name):
         raise UsageError(f"{args.name!r} is not a server name: use letters, digits, '_' or '-'")
     if bool(command) == bool(args.url):
