@@ -87,7 +87,11 @@ def crash() -> str:
 @server.tool()
 async def slow(seconds: float) -> str:
     """Answers after a while."""
-    await anyio.sleep(seconds)
+    try:
+        await anyio.sleep(seconds)
+    except anyio.get_cancelled_exc_class():
+        print(f"slow({seconds}) was cancelled", file=sys.stderr, flush=True)
+        raise
     return f"slept {seconds}"
 
 

@@ -29,7 +29,7 @@ def results(history: list[Any]) -> list[ToolResult]:
     return [c for m in history if m.role == "user" for c in m.content if isinstance(c, ToolResult)]
 
 
-async def test_an_agent_calls_mcp_tools_and_reads_text_and_images(target) -> None:
+async def test_an_agent_calls_mcp_tools_and_reads_text_and_images(shared: MCPServer) -> None:
     model = ScriptedModel(
         [
             [
@@ -40,13 +40,12 @@ async def test_an_agent_calls_mcp_tools_and_reads_text_and_images(target) -> Non
             ["2 + 3 = 5, and here is a dot.", final()],
         ]
     )
-    async with MCPServer(target) as server:
-        answer = (
-            await Agent(model, tools=server.tools)
-            .stream_prompt("add, then draw")
-            .with_history([])
-            .multi_turn(2)
-        )
+    answer = (
+        await Agent(model, tools=shared.tools)
+        .stream_prompt("add, then draw")
+        .with_history([])
+        .multi_turn(2)
+    )
     assert answer.response == "2 + 3 = 5, and here is a dot."
     sent = model.requests[0].tools
     add = next(d for d in sent if d.name == "add")
@@ -182,16 +181,12 @@ async def test_a_deny_policy_and_headless_ask_never_call_the_server() -> None:
         ]
 
 
-async def test_two_servers_with_the_same_tool_names_need_a_prefix() -> None:
-    async with MCPServer(STDIO) as one, MCPServer(STDIO) as two:
+async def test_two_servers_with_the_same_tool_names_need_a_prefix(shared: MCPServer) -> None:
+    async with MCPServer(STDIO) as two:
         with pytest.raises(UserError, match="two tools are named 'add'"):
-            Agent(ScriptedModel([]), tools=[*one.tools, *two.tools])
+            Agent(ScriptedModel([]), tools=[*shared.tools, *two.tools])
     model = ScriptedModel([[tool_call("b_add", {"a": 1, "b": 2}), final()], ["3", final()]])
-    async with MCPServer(STDIO, prefix="a") as one, MCPServer(STDIO, prefix="b") as two:
-        answer = (
-            await Agent(model, tools=[*one.tools, *two.tools])
-            .stream_prompt("x")
-            .with_history([])
-            .multi_turn(1)
-        )
+    async with MCPServer(STDIO, prefix="b") as two:
+        agent = Agent(model, tools=[*shared.tools, *two.tools])
+        answer = await agent.stream_prompt("x").with_history([]).multi_turn(1)
     assert results(answer.history or [])[0].content == [Text(text="3")]

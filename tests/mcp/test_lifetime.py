@@ -66,12 +66,12 @@ def test_the_sync_front_door() -> None:
 
 EXITING = """
 import asyncio, sys
-from rig_nb.mcp import MCPServer, mcp_tools
+from rig_nb.mcp import MCPServer, close_all, mcp_tools
 
 async def main():
     tools = await mcp_tools({stdio!r})
     print(tools[0].server.pid, flush=True)
-    await MCPServer({http!r}).start()   # an HTTP connection left open too
+    http = await MCPServer({http!r}).start()   # an HTTP connection left open too
     {ending}
 
 asyncio.run(main())
@@ -80,23 +80,27 @@ asyncio.run(main())
 
 @pytest.mark.parametrize(
     "ending",
-    ["pass", "raise SystemExit(3)", "raise RuntimeError('the script failed')"],
+    [
+        "pass",
+        "raise RuntimeError('the script failed')",
+        "await close_all(); print(tools[0].server.state, http.state)",
+    ],
 )
-def test_a_script_that_never_closes_its_servers_leaves_no_process(ending: str) -> None:
+def test_a_script_that_never_closes_its_servers_leaves_no_process(
+    ending: str, shared_http: HttpServer
+) -> None:
     """The server ignores stdin closing (--linger): only rig_nb's exit handler stops it."""
-    http = HttpServer()
-    try:
-        code = EXITING.format(stdio=[*STDIO, "--linger"], http=http.url, ending=ending)
-        done = subprocess.run(
-            [sys.executable, "-c", textwrap.dedent(code)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-        )
-    finally:
-        http.stop()
+    code = EXITING.format(stdio=[*STDIO, "--linger"], http=shared_http.url, ending=ending)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     pid = int(done.stdout.split()[0])
     assert gone(pid), (pid, done.stderr)
     assert "Task was destroyed" not in done.stderr
     assert "Traceback" not in done.stderr or "the script failed" in done.stderr
+    if "close_all" in ending:
+        assert done.stdout.split()[1:] == ["closed", "closed"]

@@ -10,57 +10,54 @@ import time
 import pytest
 
 from rig_nb import Base64, Image, Text, ToolError, ToolResult, UserError
-from rig_nb.mcp import MCPServer, MCPServerError, MCPTool, close_all, mcp_tools
+from rig_nb.mcp import MCPServer, MCPServerError, MCPTool, mcp_tools
 
-from .conftest import STDIO, HttpServer, gone
+from .conftest import STDIO, HttpServer, eventually, gone, stderr_of
 
 pytestmark = pytest.mark.anyio
 
 
-async def test_tools_are_listed_with_their_schema_and_called_with_arguments(target) -> None:
-    async with MCPServer(target) as server:
-        tools = {t.name: t for t in server.tools}
-        assert list(tools)[:3] == ["add", "echo", "pid"]
-        add = tools["add"]
-        assert isinstance(add, MCPTool) and add.server is server
-        definition = add.definition()
-        assert definition.description == "Add two numbers."
-        assert definition.parameters["properties"]["a"]["type"] == "integer"
-        assert definition.parameters["required"] == ["a", "b"]
-        assert await add.call('{"a": 2, "b": 40}') == "42"
-        assert await tools["echo"].call(json.dumps({"text": "héllo\nworld"})) == "héllo\nworld"
-        # a name providers refuse is made valid; the server still gets its own name
-        assert tools["dotted_name"].mcp_name == "dotted.name"
-        assert await tools["dotted_name"].call("{}") == "dotted"
+async def test_tools_are_listed_with_their_schema_and_called_with_arguments(shared) -> None:
+    tools = {t.name: t for t in shared.tools}
+    assert list(tools)[:3] == ["add", "echo", "pid"]
+    add = tools["add"]
+    assert isinstance(add, MCPTool) and add.server is shared
+    definition = add.definition()
+    assert definition.description == "Add two numbers."
+    assert definition.parameters["properties"]["a"]["type"] == "integer"
+    assert definition.parameters["required"] == ["a", "b"]
+    assert await add.call('{"a": 2, "b": 40}') == "42"
+    assert await tools["echo"].call(json.dumps({"text": "héllo\nworld"})) == "héllo\nworld"
+    # a name providers refuse is made valid; the server still gets its own name
+    assert tools["dotted_name"].mcp_name == "dotted.name"
+    assert await tools["dotted_name"].call("{}") == "dotted"
 
 
-async def test_results_map_onto_rig_nb_tool_results(target) -> None:
-    async with MCPServer(target) as server:
-        tools = {t.name: t for t in server.tools}
+async def test_results_map_onto_rig_nb_tool_results(shared) -> None:
+    tools = {t.name: t for t in shared.tools}
 
-        async def seen(name: str, args: dict) -> list:
-            return ToolResult.from_tool_output(await tools[name].call(json.dumps(args)))
+    async def seen(name: str, args: dict) -> list:
+        return ToolResult.from_tool_output(await tools[name].call(json.dumps(args)))
 
-        [text, image] = await seen("picture", {"caption": "a dot"})
-        assert text == Text(text='"a dot"')
-        assert isinstance(image, Image) and image.media_type == "png"
-        assert isinstance(image.data, Base64) and image.data.value.startswith("iVBOR")
-        assert await seen("document", {}) == [Text(text="line one\nline two")]
-        assert await seen("structured_only", {}) == [Text(text='{"city": "Paris", "temp_c": 21}')]
-        with pytest.raises(ToolError, match="refused: no reason"):
-            await tools["refuse"].call('{"reason": "no reason"}')
+    [text, image] = await seen("picture", {"caption": "a dot"})
+    assert text == Text(text='"a dot"')
+    assert isinstance(image, Image) and image.media_type == "png"
+    assert isinstance(image.data, Base64) and image.data.value.startswith("iVBOR")
+    assert await seen("document", {}) == [Text(text="line one\nline two")]
+    assert await seen("structured_only", {}) == [Text(text='{"city": "Paris", "temp_c": 21}')]
+    with pytest.raises(ToolError, match="refused: no reason"):
+        await tools["refuse"].call('{"reason": "no reason"}')
 
 
-async def test_bad_arguments_are_json_errors_the_model_can_fix() -> None:
-    async with MCPServer(STDIO) as server:
-        add = next(t for t in server.tools if t.name == "add")
-        with pytest.raises(ToolError, match=r"^JsonError: arguments of add are not valid JSON"):
-            await add.call("{not json")
-        with pytest.raises(ToolError, match=r"^JsonError: arguments of add must be a JSON object"):
-            await add.call("[1, 2]")
-        # the server validates against its schema; its message comes back as a failed call
-        with pytest.raises(ToolError, match="validation error"):
-            await add.call('{"a": "two"}')
+async def test_bad_arguments_are_json_errors_the_model_can_fix(shared) -> None:
+    add = next(t for t in shared.tools if t.name == "add")
+    with pytest.raises(ToolError, match=r"^JsonError: arguments of add are not valid JSON"):
+        await add.call("{not json")
+    with pytest.raises(ToolError, match=r"^JsonError: arguments of add must be a JSON object"):
+        await add.call("[1, 2]")
+    # the server validates against its schema; its message comes back as a failed call
+    with pytest.raises(ToolError, match="validation error"):
+        await add.call('{"a": "two"}')
 
 
 async def test_a_tool_that_vanished_is_a_failed_call_and_the_server_goes_on(target) -> None:
@@ -82,6 +79,8 @@ async def test_a_slow_call_times_out_and_the_server_keeps_serving(target) -> Non
         ):
             await tools["slow"].call('{"seconds": 30}')
         assert time.monotonic() - started < 10
+        if not isinstance(target, str):  # the server stopped the work
+            assert await eventually(lambda: "slow(30.0) was cancelled" in server.stderr)
         # the server goes on (an HTTP server may take a moment after a cancelled call)
         assert await server.call_tool("add", {"a": 1, "b": 2}, timeout=30) == "3"
         assert server.state == "running"
@@ -249,29 +248,29 @@ async def test_a_call_in_flight_at_close_ends_with_an_error() -> None:
         await call
 
 
-async def test_a_cancelled_caller_cancels_its_call_only() -> None:
-    async with MCPServer(STDIO) as server:
-        tools = {t.name: t for t in server.tools}
-        call = asyncio.create_task(tools["slow"].call('{"seconds": 30}'))
-        await asyncio.sleep(0.3)
-        call.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await call
-        assert await tools["add"].call('{"a": 1, "b": 2}') == "3"
+async def test_a_cancelled_caller_cancels_its_call_only(shared) -> None:
+    tools = {t.name: t for t in shared.tools}
+    call = asyncio.create_task(tools["slow"].call('{"seconds": 31}'))
+    await asyncio.sleep(0.3)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    assert await tools["add"].call('{"a": 1, "b": 2}') == "3"
+    # the server hears of it and stops the work
+    assert await eventually(lambda: "slow(31.0) was cancelled" in stderr_of(shared))
 
 
-async def test_mcp_tools_keeps_the_server_until_close_all() -> None:
+async def test_mcp_tools_starts_a_server_that_runs_until_closed() -> None:
     tools = await mcp_tools(STDIO, name="quick")
     server = tools[0].server
     assert server.state == "running" and await tools[0].call('{"a": 2, "b": 2}') == "4"
-    await close_all()
+    await server.aclose()
     assert server.state == "closed" and server.pid is not None and gone(server.pid)
 
 
-async def test_concurrent_calls_are_served_concurrently() -> None:
-    async with MCPServer(STDIO) as server:
-        slow = next(t for t in server.tools if t.name == "slow")
-        started = time.monotonic()
-        results = await asyncio.gather(*(slow.call('{"seconds": 0.5}') for _ in range(5)))
-        assert results == ["slept 0.5"] * 5
-        assert time.monotonic() - started < 2.4  # not 5 x 0.5 s one after the other
+async def test_concurrent_calls_are_served_concurrently(shared) -> None:
+    slow = next(t for t in shared.tools if t.name == "slow")
+    started = time.monotonic()
+    results = await asyncio.gather(*(slow.call('{"seconds": 0.5}') for _ in range(5)))
+    assert results == ["slept 0.5"] * 5
+    assert time.monotonic() - started < 2.4  # not 5 x 0.5 s one after the other
