@@ -31,6 +31,9 @@ from rig_nb.errors import ToolError
 
 __all__ = ["output_of"]
 
+_MODEL_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+"""The image types every provider reads (an SVG is markup, and may carry script)."""
+
 
 def output_of(result: CallToolResult, tool: str) -> str:
     """The tool output for `result`; raises `ToolError` when the server flagged it as an error."""
@@ -80,7 +83,7 @@ def _add_block(block: Any, texts: list[str], images: list[dict[str, str]]) -> No
 def _add_image(
     data: str, mime: str, what: str, texts: list[str], images: list[dict[str, str]]
 ) -> None:
-    if Image.media_type_from_mime(mime) is not None:
-        images.append({"type": "image", "data": data, "mimeType": mime})
+    if mime.lower() in _MODEL_IMAGES and Image.media_type_from_mime(mime.lower()) is not None:
+        images.append({"type": "image", "data": data, "mimeType": mime.lower()})
     else:
         texts.append(f"[{what} ({mime}) left out: not an image type models read]")

@@ -11,11 +11,34 @@ import base64
 import os
 import socket
 import sys
+import time
 
-import anyio
-from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import (
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--http", action="store_true")
+    parser.add_argument("--require-header", default=None)
+    parser.add_argument("--stderr", default=None, help="print this to stderr at start")
+    parser.add_argument("--exit-at-start", type=int, default=None)
+    parser.add_argument("--silent", action="store_true", help="never answer (not an MCP server)")
+    parser.add_argument("--api-key", default=None, help="ignored (a secret on the command line)")
+    parser.add_argument("--linger", action="store_true", help="stay alive after stdin closes")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":  # before the SDK's imports, which take a while
+    ARGS = _arguments()
+    if ARGS.stderr:
+        print(ARGS.stderr, file=sys.stderr, flush=True)
+    if ARGS.exit_at_start is not None:
+        sys.exit(ARGS.exit_at_start)
+    if ARGS.silent:
+        time.sleep(3600)
+
+import anyio  # noqa: E402 - after the early exits above
+from mcp.server.mcpserver import MCPServer  # noqa: E402
+from mcp.server.mcpserver.exceptions import ToolError  # noqa: E402
+from mcp_types import (  # noqa: E402
     CallToolResult,
     EmbeddedResource,
     ImageContent,
@@ -108,29 +131,10 @@ def dotted() -> str:
     return "dotted"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--http", action="store_true")
-    parser.add_argument("--require-header", default=None)
-    parser.add_argument("--stderr", default=None, help="print this to stderr at start")
-    parser.add_argument("--exit-at-start", type=int, default=None)
-    parser.add_argument("--silent", action="store_true", help="never answer (not an MCP server)")
-    parser.add_argument("--api-key", default=None, help="ignored (a secret on the command line)")
-    parser.add_argument("--linger", action="store_true", help="stay alive after stdin closes")
-    args = parser.parse_args()
-    if args.stderr:
-        print(args.stderr, file=sys.stderr, flush=True)
-    if args.exit_at_start is not None:
-        sys.exit(args.exit_at_start)
-    if args.silent:
-        import time
-
-        time.sleep(3600)
+def main(args: argparse.Namespace) -> None:
     if not args.http:
         server.run()
         if args.linger:  # only a signal ends it now
-            import time
-
             time.sleep(3600)
         return
     import uvicorn
@@ -157,4 +161,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(ARGS)

@@ -42,10 +42,11 @@ def test_an_image_is_an_image_part_with_the_text_beside_it() -> None:
     assert seen(alone) == [Image(data=Base64(value=PNG), media_type="jpeg")]
 
 
-def test_an_image_type_models_do_not_read_is_left_out_with_a_note() -> None:
-    result = CallToolResult(content=[ImageContent(data=PNG, mime_type="image/x-bmp")])
+@pytest.mark.parametrize("mime", ["image/x-bmp", "image/svg+xml", "text/html"])
+def test_an_image_type_models_do_not_read_is_left_out_with_a_note(mime: str) -> None:
+    result = CallToolResult(content=[ImageContent(data=PNG, mime_type=mime)])
     assert seen(result) == [
-        Text(text="[an image (image/x-bmp) left out: not an image type models read]")
+        Text(text=f"[an image ({mime}) left out: not an image type models read]")
     ]
 
 
