@@ -34,7 +34,12 @@ def load_ipython_extension(shell: Any) -> None:
 
 
 def unload_ipython_extension(shell: Any) -> None:
-    """Undo `load_ipython_extension`'s transformer (IPython keeps the magics)."""
+    """Undo `load_ipython_extension`'s transformer (IPython keeps the magics); close MCP servers."""
     transformers: list[Any] = shell.input_transformers_cleanup
     while transform_agent_cells in transformers:
         transformers.remove(transform_agent_cells)
+    servers = session_for(shell).mcp_servers
+    if servers:
+        from rig_nb.mcp._magic import close_session
+
+        close_session(servers)

@@ -64,6 +64,8 @@ class Session:
     """The view of the latest `%%agent` cell (its `stop()`, `state`, `last_run`)."""
     out: str = "agent_result"
     history_var: str = "agent_history"
+    mcp_servers: dict[str, Any] = field(default_factory=dict[str, Any])
+    """`%agent mcp add`'s servers (name -> `rig_nb.mcp.MCPServer`); every cell gets their tools."""
 
     def merged(self, options: CellOptions) -> CellOptions:
         """The cell's options over the session defaults."""
@@ -100,6 +102,10 @@ class Session:
             )
         found = resolve_model(options.model, namespace)
         tools = resolve_tools(options.tools or [], namespace)
+        if self.mcp_servers:
+            from rig_nb.mcp._magic import session_tools
+
+            tools += session_tools(self.mcp_servers, tools)
         system = resolve_system(options.system, namespace)
         output_type = resolve_output_type(options.output, namespace)
         if isinstance(found, Agent):

@@ -83,7 +83,7 @@ class AgentMagics(Magics):
 
     @line_magic("agent")
     def agent_line(self, line: str) -> None:
-        """%agent [defaults OPTIONS | tools | history | allow [--clear] | reset | save | load]."""
+        """%agent [defaults OPTIONS | tools | history | allow | reset | save | load | mcp ...]."""
         session = session_for(self.shell)
         command, _, rest = line.strip().partition(" ")
         rest = rest.strip()
@@ -119,10 +119,16 @@ class AgentMagics(Magics):
                 session.always_allowed.clear()  # another conversation
                 namespace[session.history_var] = list(session.history)
                 print(f"rig_nb: loaded {len(session.history)} messages from {path}")  # noqa: T201
+        elif command == "mcp":
+            try:
+                from rig_nb.mcp._magic import mcp_command
+            except ImportError as exc:
+                raise UsageError(str(exc)) from None
+            mcp_command(session.mcp_servers, rest)
         else:
             raise UsageError(
                 f"unknown %agent command {command!r}: "
-                "use defaults, tools, history, allow, reset, save or load"
+                "use defaults, tools, history, allow, reset, save, load or mcp"
             )
 
     @staticmethod
