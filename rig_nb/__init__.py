@@ -19,6 +19,7 @@ answer = await Agent(model, tools=[add]).stream_prompt("2 + 3?").multi_turn(1)
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
+from . import _streaming_errors as _streaming_errors  # registers the errors' streaming twins
 from .core import (
     Agent,
     AnyMessage,
@@ -74,7 +75,7 @@ from .core import (
     save_history,
     tool,
 )
-from .core.agent import set_model_resolver as _set_model_resolver
+from .core._agent import set_model_resolver as _set_model_resolver
 from .errors import (
     CompletionError,
     HookError,

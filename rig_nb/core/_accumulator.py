@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .content import Reasoning, ReasoningContent, ReasoningText, Text, ToolCall
-from .messages import AssistantContent
-from .streaming import (
+from ._content import Reasoning, ReasoningContent, ReasoningText, Text, ToolCall
+from ._messages import AssistantContent
+from ._streaming import (
     ProviderResponse,
     RawFinal,
     RawMessageId,

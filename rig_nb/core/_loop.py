@@ -26,7 +26,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -43,13 +43,13 @@ from ..errors import (
 )
 from ._accumulator import StreamingCompletionResponse
 from ._build import build_request
-from ._turn import Turn, merge_reasoning_blocks, result_message, value_to_json_string
-from ._wire import describe_errors
-from .content import Reasoning, Text, ToolResult
-from .hooks import HookAction, ToolCallHookAction
-from .messages import AnyMessage, AssistantMessage, Message, Usage, rag_text
-from .output import parse_output
-from .streaming import (
+from ._content import Reasoning, Text, ToolResult
+from ._hooks import HookAction, ToolCallHookAction
+from ._messages import AnyMessage, AssistantMessage, Message, Usage, rag_text
+from ._model import CompletionRequest
+from ._output import parse_output
+from ._spec import RunSpec
+from ._streaming import (
     FinalResponse,
     MultiTurnStreamItem,
     StreamAssistantItem,
@@ -62,12 +62,10 @@ from .streaming import (
     StreamUserItem,
     ToolCallNameDelta,
 )
-from .tools import tool_failure
-from .tracing import AgentTracer
-
-if TYPE_CHECKING:
-    from .agent import CompletionRequest
-    from .request import StreamingPromptRequest
+from ._tools import tool_failure
+from ._tracing import AgentTracer
+from ._turn import Turn, merge_reasoning_blocks, result_message, value_to_json_string
+from ._wire import describe_errors
 
 logger = logging.getLogger("rig_nb.agent")
 
@@ -77,7 +75,7 @@ __all__ = ["RunLoop"]
 class RunLoop:
     """One run of the agent loop; `items()` is the generator, the rest is its state."""
 
-    def __init__(self, request: StreamingPromptRequest) -> None:
+    def __init__(self, request: RunSpec) -> None:
         self.request = request
         self.agent = request.agent
         self.input_history: list[AnyMessage] = list(request.chat_history or [])

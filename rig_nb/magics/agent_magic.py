@@ -20,8 +20,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
-from ..core.messages import load_history, save_history
-from ..core.tools import Tool
+from ..core import Tool, load_history, save_history
 from ..widgets._transcript import transcript_text
 from ._options import parse_cell_line
 from ._runtime import run_cell, session_for
@@ -168,7 +167,7 @@ class AgentMagics(Magics):
 
 
 def _blocks(message: Any) -> list[dict[str, Any]]:
-    from ..core.content import Reasoning, Text, ToolCall, ToolResult
+    from ..core import Reasoning, Text, ToolCall, ToolResult
 
     if message.role == "system":
         return [{"kind": "text", "text": message.content}]

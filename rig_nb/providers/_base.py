@@ -13,11 +13,21 @@ from typing import Any, ClassVar
 
 import httpx
 
-from ..core.agent import CompletionRequest
-from ..core.content import Base64, DocumentSourceKind, Image, Raw, String, Text, ToolResult, Url
-from ..core.messages import AnyMessage, AssistantMessage
-from ..core.streaming import RawStreamingChoice
-from ..core.tools import ToolDefinition
+from ..core import (
+    AnyMessage,
+    AssistantMessage,
+    Base64,
+    CompletionRequest,
+    DocumentSourceKind,
+    Image,
+    Raw,
+    RawStreamingChoice,
+    String,
+    Text,
+    ToolDefinition,
+    ToolResult,
+    Url,
+)
 from ..errors import RequestError, ResponseError, RigError, UserError
 from ._http import HttpSettings, ProviderClient, Secret, StreamFormat, safe_url
 from ._lines import StreamEnded, merge_text

@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.streaming import (
+from ..core import (
     RawStreamingChoice,
     RawToolCall,
     RawToolCallDelta,

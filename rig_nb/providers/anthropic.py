@@ -8,29 +8,13 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from ..core.agent import CompletionRequest
-from ..core.content import (
+from ..core import (
+    AnyMessage,
+    AssistantMessage,
+    CompletionRequest,
     DocumentContent,
     DocumentSourceKind,
     Image,
-    Reasoning,
-    ReasoningEncrypted,
-    ReasoningRedacted,
-    ReasoningSummary,
-    ReasoningText,
-    Text,
-    ToolCall,
-    ToolResult,
-)
-from ..core.messages import (
-    AnyMessage,
-    AssistantMessage,
-    SystemMessage,
-    ToolChoice,
-    ToolChoiceSpecific,
-    Usage,
-)
-from ..core.streaming import (
     RawFinal,
     RawReasoning,
     RawReasoningDelta,
@@ -38,8 +22,20 @@ from ..core.streaming import (
     RawText,
     RawToolCall,
     RawToolCallDelta,
+    Reasoning,
+    ReasoningEncrypted,
+    ReasoningRedacted,
+    ReasoningSummary,
+    ReasoningText,
+    SystemMessage,
+    Text,
+    ToolCall,
     ToolCallArgsDelta,
     ToolCallNameDelta,
+    ToolChoice,
+    ToolChoiceSpecific,
+    ToolResult,
+    Usage,
     new_internal_call_id,
 )
 from ..errors import ProviderError, RequestError

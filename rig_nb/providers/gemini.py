@@ -9,24 +9,26 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from ..core.agent import CompletionRequest
-from ..core.content import (
+from ..core import (
+    AnyMessage,
+    AssistantMessage,
+    CompletionRequest,
     DocumentContent,
     Image,
-    Reasoning,
-    ReasoningText,
-    Text,
-    ToolCall,
-    ToolResult,
-)
-from ..core.messages import AnyMessage, AssistantMessage, SystemMessage, ToolChoiceSpecific, Usage
-from ..core.streaming import (
     RawFinal,
     RawReasoning,
     RawReasoningDelta,
     RawStreamingChoice,
     RawText,
     RawToolCall,
+    Reasoning,
+    ReasoningText,
+    SystemMessage,
+    Text,
+    ToolCall,
+    ToolChoiceSpecific,
+    ToolResult,
+    Usage,
 )
 from ..errors import ProviderError
 from ._base import (

@@ -11,10 +11,24 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from ..core.agent import CompletionRequest
-from ..core.content import DocumentContent, Image, Reasoning, Text, ToolCall, ToolResult
-from ..core.messages import AnyMessage, AssistantMessage, SystemMessage, Usage
-from ..core.streaming import RawFinal, RawReasoningDelta, RawStreamingChoice, RawText, RawToolCall
+from ..core import (
+    AnyMessage,
+    AssistantMessage,
+    CompletionRequest,
+    DocumentContent,
+    Image,
+    RawFinal,
+    RawReasoningDelta,
+    RawStreamingChoice,
+    RawText,
+    RawToolCall,
+    Reasoning,
+    SystemMessage,
+    Text,
+    ToolCall,
+    ToolResult,
+    Usage,
+)
 from ..errors import ProviderError, RequestError
 from ._base import (
     HttpModel,

@@ -11,19 +11,26 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from ..core.agent import CompletionRequest
-from ..core.content import (
+from ..core import (
+    AnyMessage,
+    AssistantMessage,
     Audio,
     Base64,
+    CompletionRequest,
     DocumentContent,
     Image,
+    RawFinal,
+    RawReasoningDelta,
+    RawStreamingChoice,
+    RawText,
     Reasoning,
+    SystemMessage,
     Text,
     ToolCall,
+    ToolChoiceSpecific,
     ToolResult,
+    Usage,
 )
-from ..core.messages import AnyMessage, AssistantMessage, SystemMessage, ToolChoiceSpecific, Usage
-from ..core.streaming import RawFinal, RawReasoningDelta, RawStreamingChoice, RawText
 from ..errors import ProviderError, RequestError
 from ._base import (
     HttpModel,

@@ -12,22 +12,13 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from ..core.agent import CompletionRequest
-from ..core.content import (
+from ..core import (
+    AnyMessage,
+    AssistantMessage,
     Base64,
+    CompletionRequest,
     DocumentContent,
     Image,
-    Reasoning,
-    ReasoningEncrypted,
-    ReasoningRedacted,
-    ReasoningSummary,
-    ReasoningText,
-    Text,
-    ToolCall,
-    ToolResult,
-)
-from ..core.messages import AnyMessage, AssistantMessage, SystemMessage, ToolChoiceSpecific, Usage
-from ..core.streaming import (
     RawFinal,
     RawMessageId,
     RawReasoning,
@@ -36,8 +27,19 @@ from ..core.streaming import (
     RawText,
     RawToolCall,
     RawToolCallDelta,
+    Reasoning,
+    ReasoningEncrypted,
+    ReasoningRedacted,
+    ReasoningSummary,
+    ReasoningText,
+    SystemMessage,
+    Text,
+    ToolCall,
     ToolCallArgsDelta,
     ToolCallNameDelta,
+    ToolChoiceSpecific,
+    ToolResult,
+    Usage,
     new_internal_call_id,
 )
 from ..errors import ProviderError, RequestError

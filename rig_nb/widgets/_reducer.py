@@ -23,18 +23,23 @@ import copy
 import json
 from typing import Any
 
-from ..core.content import Base64, Image, Reasoning, Text, ToolResult, Url
-from ..core.messages import Usage
-from ..core.streaming import (
+from ..core import (
+    Base64,
     FinalResponse,
+    Image,
     MultiTurnStreamItem,
+    Reasoning,
     StreamedFinal,
     StreamedReasoningDelta,
     StreamedText,
     StreamedToolCall,
     StreamedToolCallDelta,
     StreamUserItem,
+    Text,
     ToolCallNameDelta,
+    ToolResult,
+    Url,
+    Usage,
 )
 
 __all__ = ["ViewState", "usage_dict"]

@@ -27,8 +27,7 @@ from pydantic import (
 )
 from pydantic_core import to_json
 
-from ._wire import Frozen, as_object, dump_tagged, load_tagged
-from .content import (
+from ._content import (
     Audio,
     DocumentContent,
     Image,
@@ -39,6 +38,7 @@ from .content import (
     ToolResult,
     Video,
 )
+from ._wire import Frozen, as_object, dump_tagged, load_tagged
 
 __all__ = [
     "AnyMessage",

@@ -23,9 +23,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field, PrivateAttr, model_serializer, model_validator
 
+from ._content import Reasoning, ReasoningContent, ToolCall, ToolFunction, ToolResult
+from ._messages import AnyMessage, Usage
 from ._wire import Frozen, as_object
-from .content import Reasoning, ReasoningContent, ToolCall, ToolFunction, ToolResult
-from .messages import AnyMessage, Usage
 
 __all__ = [
     "FinalResponse",
