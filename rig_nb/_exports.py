@@ -5,8 +5,8 @@ package calls `publish` on its own `__all__` after importing it, so `rig_nb.Agen
 such and pickles as such (every published class is an attribute of its new module).
 
 A class's string annotations (`from __future__ import annotations`) are resolved first, in the
-module that defined it: `typing.get_type_hints` and pydantic look names up in `__module__`, which
-no longer holds them once the class is published.
+module that defined it: `typing.get_type_hints` and pydantic (for a dataclass used in a model or a
+`TypeAdapter`) look names up in `__module__`, which no longer holds them once it is published.
 """
 
 from __future__ import annotations
@@ -38,5 +38,10 @@ def _resolve_annotations(cls: type, namespace: Mapping[str, object]) -> None:
     own = inspect.get_annotations(cls)
     if not any(isinstance(value, str) for value in own.values()):
         return
-    hints = typing.get_type_hints(cls, localns=dict(namespace), include_extras=True)
-    cls.__annotations__ = {key: hints.get(key, value) for key, value in own.items()}
+    # The class's own annotations only (its bases are not ours to change), in its own module.
+    holder = type(cls.__name__, (), {"__annotations__": own, "__module__": cls.__module__})
+    hints = typing.get_type_hints(holder, localns=dict(namespace), include_extras=True)
+    cls.__annotations__ = hints
+    for field in getattr(cls, "__dataclass_fields__", {}).values():
+        if field.name in hints:  # pydantic reads a dataclass's field types from here
+            field.type = hints[field.name]
