@@ -285,13 +285,18 @@ class ToolError(RigError):
 class ToolSetError(RigError):
     """A tool set could not run a call."""
 
+    summary: str | None = None
+    """The failing tool's own error text (`ToolCallError: boom`), set by `from_tool_error`."""
+
     @classmethod
     def from_tool_error(cls, error: ToolError) -> ToolSetError:
         """`ToolCallError: {error}`: a tool raising "boom" is `ToolCallError: ToolCallError: boom`.
 
         That doubled prefix is rig's own text (spec T47); the model sees it as the tool's result.
         """
-        return cls(f"ToolCallError: {error}")
+        made = cls(f"ToolCallError: {error}")
+        made.summary = str(error)
+        return made
 
     @classmethod
     def interrupted(cls) -> ToolSetError:
@@ -310,10 +315,17 @@ class ToolNotFoundError(ToolSetError):
 class ToolServerError(RigError):
     """The tool server failed; its text is what the model gets back as the tool result."""
 
+    summary: str | None = None
+    """What failed, with one prefix (`ToolCallError: boom`, `ToolNotFoundError: f`), for people;
+    `str()` is rig's text (`Toolset error: ToolCallError: ToolCallError: boom`). Set by
+    `toolset`."""
+
     @classmethod
     def toolset(cls, error: ToolSetError) -> ToolServerError:
         """`Toolset error: {error}`."""
-        return cls(f"Toolset error: {error}")
+        made = cls(f"Toolset error: {error}")
+        made.summary = error.summary or str(error)
+        return made
 
     @classmethod
     def definitions(cls, error: Exception) -> ToolServerError:
@@ -365,10 +377,9 @@ _TWINS: dict[type[RigError], type[StreamingError]] = {}
 
 
 def register_streaming_twins(twins: dict[type[RigError], type[StreamingError]]) -> None:
-    """Record each error's streaming twin (`rig_nb._streaming_errors` calls it on import).
+    """Record the errors' streaming twins (`rig_nb._streaming_errors` calls it on import).
 
-    The twins subclass the errors of this module, so they live in a module above it; `rig_nb`
-    imports that module, so every twin is registered before any run can raise.
+    The twins subclass this module's errors, so they live above it; `import rig_nb` imports them.
     """
     _TWINS.update(twins)
 

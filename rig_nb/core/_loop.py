@@ -300,6 +300,7 @@ class RunLoop:
             raise ModelError.from_exception(problem) from exc
         hook = self.request.hook
         action = await self._ask("on_tool_call", name, call.call_id, iid, args) if hook else None
+        failure: str | None = None
         if action is not None and action.kind == "skip":
             logger.info("Tool call rejected", extra={"tool_name": name, "reason": action.reason})
             result = action.reason
@@ -314,6 +315,7 @@ class RunLoop:
                     # would reach a notebook cell's stderr through logging's last resort.
                     logger.info("Error while calling tool: %s", error)
                     result = str(error)
+                    failure = error.summary or result
                 record(result)
             turn.record(call, result)
             if hook is not None:
@@ -321,7 +323,7 @@ class RunLoop:
         content = ToolResult.from_tool_output(result)
         tool_result = ToolResult(id=call.id, call_id=call.call_id, content=content)
         return StreamUserItem(
-            content=StreamedToolResult(tool_result=tool_result, internal_call_id=iid)
+            content=StreamedToolResult(tool_result=tool_result, internal_call_id=iid, error=failure)
         )
 
     async def _open(self, request: CompletionRequest) -> AsyncIterator[Any]:

@@ -249,6 +249,14 @@ class StreamedToolResult(Frozen):
 
     tool_result: ToolResult
     internal_call_id: str
+    error: str | None = Field(default=None, exclude=True)
+    """What failed, when the tool did (`ToolCallError: disk full`, `ToolNotFoundError: f`); the
+    result's text is then rig's (`Toolset error: ...`). Not part of rig's JSON."""
+
+    @property
+    def failed(self) -> bool:
+        """Whether the tool failed: it raised, its arguments did not parse, or it does not exist."""
+        return self.error is not None
 
 
 def _dump_final(response: Any) -> dict[str, Any]:

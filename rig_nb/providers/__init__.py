@@ -29,10 +29,10 @@ from ..errors import UserError
 from ._anthropic import AnthropicModel, AnthropicResponse
 from ._base import HttpModel
 from ._gemini import GeminiModel, GeminiResponse
-from ._http import HttpSettings
 from ._ollama import OllamaModel, OllamaResponse
 from ._openai_chat import OpenAIChatModel, OpenAIChatResponse
 from ._openai_responses import OpenAIResponsesModel, OpenAIResponsesResponse
+from ._settings import HttpSettings
 
 __all__ = [
     "AnthropicModel",

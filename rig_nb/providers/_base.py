@@ -9,7 +9,7 @@ import base64
 import json
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import httpx
 
@@ -29,8 +29,9 @@ from ..core import (
     Url,
 )
 from ..errors import RequestError, ResponseError, RigError, UserError
-from ._http import HttpSettings, ProviderClient, Secret, StreamFormat, safe_url
+from ._http import ProviderClient, Secret, StreamFormat, safe_url
 from ._lines import StreamEnded, merge_text
+from ._settings import HttpSettings
 
 __all__ = ["HttpModel"]
 
@@ -253,6 +254,8 @@ class UniqueToolIds:
 
 
 _loads = json.loads
+R = TypeVar("R", bound=Mapping[str, Any])
+"""A chunk's record type (`_records`)."""
 
 
 def function_tools(tools: list[ToolDefinition]) -> list[dict[str, Any]]:
@@ -266,8 +269,11 @@ def function_tools(tools: list[ToolDefinition]) -> list[dict[str, Any]]:
     ]
 
 
-def json_object(data: str, provider: str) -> dict[str, Any]:
-    """Parse one chunk; a malformed one is a `ResponseError` naming the provider."""
+def json_object(data: str, provider: str, record: type[R]) -> R:
+    """Parse one chunk as a `record` of `_records`; a malformed one is a `ResponseError`.
+
+    `record` only types the result: a TypedDict is the dict itself.
+    """
     try:
         value: Any = _loads(data)
     except ValueError as exc:
@@ -276,7 +282,7 @@ def json_object(data: str, provider: str) -> dict[str, Any]:
         ) from exc
     if not isinstance(value, dict):
         raise ResponseError(f"{provider} sent a chunk that is not a JSON object: {data[:200]!r}")
-    return value
+    return cast(R, value)
 
 
 def merge_params(body: dict[str, Any], params: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from ._base import (
 )
 from ._http import StreamFormat
 from ._ndjson import aiter_ndjson_batches, decode_ndjson_line
+from ._records import OllamaFunction, OllamaLine, OllamaMessage
 from ._trace import record_response
 
 __all__ = ["OllamaModel", "OllamaResponse"]
@@ -125,12 +126,12 @@ class OllamaModel(HttpModel):
 
         def handle(text: str, out: list[RawStreamingChoice]) -> bool:
             nonlocal done
-            line = decode_ndjson_line(text, self.provider_name)
+            line = decode_ndjson_line(text, self.provider_name, OllamaLine)
             if line is None:
                 return False
-            if line.get("error"):
-                raise ProviderError(f"ollama error: {line['error']}")
-            message: dict[str, Any] = line.get("message") or {}
+            if error := line.get("error"):
+                raise ProviderError(f"ollama error: {error}")
+            message: OllamaMessage = line.get("message") or {}
             thinking = message.get("thinking")
             if isinstance(thinking, str) and thinking:
                 out.append(RawReasoningDelta(None, thinking))
@@ -138,7 +139,7 @@ class OllamaModel(HttpModel):
             if isinstance(content, str) and content:
                 out.append(RawText(content))
             for call in message.get("tool_calls") or []:
-                function: dict[str, Any] = call.get("function") or {}
+                function: OllamaFunction = call.get("function") or {}
                 name = function.get("name") or ""
                 out.append(
                     RawToolCall(

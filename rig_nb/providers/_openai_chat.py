@@ -46,6 +46,7 @@ from ._base import (
 )
 from ._lines import BufferedLines
 from ._openai_tools import ToolCallAssembler
+from ._records import ChatChunk, ChatDelta
 from ._sse import ServerSentEvent, aiter_sse_batches
 from ._trace import record_response
 
@@ -137,7 +138,7 @@ class OpenAIChatModel(HttpModel):
         return merge_params(body, request.additional_params)
 
     def _chunk(
-        self, chunk: dict[str, Any], calls: ToolCallAssembler, expect_end: Callable[[], None]
+        self, chunk: ChatChunk, calls: ToolCallAssembler, expect_end: Callable[[], None]
     ) -> tuple[list[RawStreamingChoice], bool]:
         """One chunk: tool-call deltas, reasoning, text, then calls flushed on `tool_calls`.
 
@@ -152,7 +153,7 @@ class OpenAIChatModel(HttpModel):
         choice: Any = choices[0] if choices else None
         if not isinstance(choice, dict):
             return [], False
-        delta: dict[str, Any] = choice.get("delta") or {}
+        delta: ChatDelta = choice.get("delta") or {}
         content = delta.get("content")
         out: list[RawStreamingChoice] = []
         for entry in delta.get("tool_calls") or []:
@@ -186,7 +187,7 @@ class OpenAIChatModel(HttpModel):
             if data == "[DONE]":
                 complete = True
                 return True
-            chunk = json_object(data, self.provider_name)
+            chunk = json_object(data, self.provider_name, ChatChunk)
             if not seen_id and chunk.get("id"):
                 record_response(chunk.get("id"), chunk.get("model"))
                 seen_id = True
@@ -206,8 +207,9 @@ class OpenAIChatModel(HttpModel):
                             else:
                                 out.append(RawText(content))
                             return False
-            if isinstance(chunk.get("usage"), dict):
-                usage = chunk["usage"]
+            reported = chunk.get("usage")
+            if isinstance(reported, dict):
+                usage = reported
             raws, finish = self._chunk(chunk, calls, expect_end)
             out += raws
             complete = complete or finish

@@ -53,6 +53,7 @@ from ._base import (
     merge_params,
     result_text,
 )
+from ._records import ResponsesEvent, ResponsesItem, ResponsesResponse
 from ._sse import ServerSentEvent, aiter_sse_batches
 from ._trace import record_response
 
@@ -152,13 +153,13 @@ class OpenAIResponsesModel(HttpModel):
         def handle(event: ServerSentEvent, out: list[RawStreamingChoice]) -> bool:
             if not event.data.strip():
                 return False
-            data = json_object(event.data, self.provider_name)
+            data = json_object(event.data, self.provider_name, ResponsesEvent)
             kind = data.get("type", event.event)
             if kind == "error":
                 code = data.get("code") or "error"
                 raise ProviderError(f"OpenAI response stream error: {code}: {data.get('message')}")
             if kind in ("response.completed", "response.incomplete"):
-                response: dict[str, Any] = data.get("response") or {}
+                response: ResponsesResponse = data.get("response") or {}
                 record_response(response.get("id"), response.get("model"))
                 state.final = {
                     "usage": response.get("usage") or {},
@@ -187,7 +188,7 @@ class _ResponsesState:
 
     def __init__(self) -> None:
         self.ids: dict[str, str] = {}  # item id -> internal call id
-        self.open: dict[str, dict[str, Any]] = {}  # item id -> added function_call item
+        self.open: dict[str, ResponsesItem] = {}  # item id -> added function_call item
         self.args: dict[str, list[str]] = {}  # item id -> argument deltas so far
         self.calls: list[RawToolCall] = []
         self.final: dict[str, Any] | None = None
@@ -201,7 +202,7 @@ class _ResponsesState:
             self._call(item_id, item, "".join(self.args.get(item_id, [])))
         return self.calls
 
-    def _call(self, item_id: str, item: dict[str, Any], text: str) -> None:
+    def _call(self, item_id: str, item: ResponsesItem, text: str) -> None:
         self.open.pop(item_id, None)
         try:
             arguments: Any = json.loads(text) if text.strip() else {}
@@ -217,7 +218,7 @@ class _ResponsesState:
             )
         )
 
-    def take(self, kind: Any, data: dict[str, Any]) -> list[RawStreamingChoice]:
+    def take(self, kind: Any, data: ResponsesEvent) -> list[RawStreamingChoice]:
         if kind in ("response.output_text.delta", "response.refusal.delta"):
             delta = data.get("delta") or ""
             return [RawText(delta)] if delta else []
@@ -240,7 +241,7 @@ class _ResponsesState:
                     content=ToolCallArgsDelta(delta=delta),
                 )
             ]
-        item: dict[str, Any] = data.get("item") or {}
+        item: ResponsesItem = data.get("item") or {}
         if kind == "response.output_item.added" and item.get("type") == "function_call":
             item_id = item.get("id") or ""
             self.open[item_id] = item
@@ -257,12 +258,12 @@ class _ResponsesState:
             return []
         if item.get("type") == "reasoning":
             return _reasoning(item)
-        if item.get("type") == "message" and item.get("id"):
-            return [RawMessageId(item["id"])]
+        if item.get("type") == "message" and (message_id := item.get("id")):
+            return [RawMessageId(message_id)]
         return []
 
 
-def _reasoning(item: dict[str, Any]) -> list[RawStreamingChoice]:
+def _reasoning(item: ResponsesItem) -> list[RawStreamingChoice]:
     """A reasoning item: its summaries, its reasoning text, its encrypted content, in order."""
     rid = item.get("id")
     out: list[RawStreamingChoice] = [
@@ -275,8 +276,8 @@ def _reasoning(item: dict[str, Any]) -> list[RawStreamingChoice]:
         for c in item.get("content") or []
         if isinstance(c, dict) and c.get("type") == "reasoning_text"
     ]
-    if item.get("encrypted_content"):
-        out.append(RawReasoning(rid, ReasoningEncrypted(data=item["encrypted_content"])))
+    if encrypted := item.get("encrypted_content"):
+        out.append(RawReasoning(rid, ReasoningEncrypted(data=encrypted)))
     return out
 
 

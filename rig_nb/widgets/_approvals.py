@@ -21,7 +21,7 @@ from typing import Any, Literal, cast
 
 from ..core import ToolCallHookAction
 from ..errors import UserError
-from ._protocol import FrontEndMessage
+from ._protocol import FrontEndMessage, ToolStatus
 from ._reducer import ViewState
 
 __all__ = [
@@ -142,7 +142,7 @@ class Approvals:
         if rendered and self._loop is not None and self._rendered_event is not None:
             self._loop.call_soon_threadsafe(self._rendered_event.set)
 
-    def mark(self, internal_call_id: str, status: str, decision: str | None = None) -> None:
+    def mark(self, internal_call_id: str, status: ToolStatus, decision: str | None = None) -> None:
         """Show a card's status (and why) at once."""
         self._board.tool_status(internal_call_id, status, decision)
         self._push()
