@@ -121,6 +121,19 @@ def test_lazy_names_are_listed_and_load_their_package() -> None:
         rig_nb.Nope  # noqa: B018
 
 
+def test_former_core_internals_still_import_but_are_not_listed() -> None:
+    from rig_nb.core import (  # noqa: F401
+        StreamingCompletionResponse,
+        merge_reasoning_blocks,
+        value_to_json_string,
+    )
+
+    for name in ("StreamingCompletionResponse", "merge_reasoning_blocks", "value_to_json_string"):
+        assert name not in rig_nb.core.__all__ and name not in dir(rig_nb.core)
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        rig_nb.core.Nope  # noqa: B018
+
+
 # -- the snapshot -------------------------------------------------------------------------------
 
 

@@ -60,7 +60,7 @@ class AgentMagics(Magics):
 
     @cell_magic
     def agent(self, line: str, cell: str) -> None:
-        """%%agent [-m MODEL] [-s SYSTEM] [-t TOOL ...] [--approve ask|auto|deny] ... prompt.
+        """`%%agent [-m MODEL] [-s SYSTEM] [-t TOOL ...] [--approve ask|auto|deny] ...`: the prompt.
 
         Reached only where the input transformer is off (ipykernel < 7.4, autoawait off): the run
         then goes on as a task on the kernel's loop and the cell returns at once.
@@ -82,7 +82,7 @@ class AgentMagics(Magics):
 
     @line_magic("agent")
     def agent_line(self, line: str) -> None:
-        """%agent [defaults OPTIONS | tools | history | allow [--clear] | reset | save | load]."""
+        """`%agent [defaults OPTIONS | tools | history | allow [--clear] | reset | save | load]`."""
         session = session_for(self.shell)
         command, _, rest = line.strip().partition(" ")
         rest = rest.strip()
