@@ -174,9 +174,18 @@ def _returns(fget: object) -> str:
     return "" if annotation is inspect.Signature.empty else f" -> {annotation}"
 
 
+def _public_base(base: type) -> str:
+    """A base by its public path; a private base (`_wire.Frozen`) by its first public ancestor."""
+    for cls in base.__mro__:
+        path = f"{cls.__module__}.{cls.__qualname__}"
+        if not any(part.startswith("_") for part in path.split(".")):
+            return path
+    return "builtins.object"
+
+
 def _describe(name: str, obj: object) -> list[str]:
     if isinstance(obj, type):
-        bases = ", ".join(f"{b.__module__}.{b.__qualname__}" for b in obj.__bases__)
+        bases = ", ".join(_public_base(b) for b in obj.__bases__)
         init = _signature(obj)
         return [f"class {name}({bases})", f"    {init}", *_members(obj)]
     if inspect.isfunction(obj) or inspect.isbuiltin(obj):

@@ -22,12 +22,6 @@ from ._content import (
     Image,
     ImageMediaType,
     Raw,
-    Reasoning,
-    ReasoningContent,
-    ReasoningEncrypted,
-    ReasoningRedacted,
-    ReasoningSummary,
-    ReasoningText,
     String,
     Text,
     ToolCall,
@@ -58,10 +52,7 @@ from ._messages import (
     save_history,
 )
 from ._model import CompletionModel, CompletionRequest, VectorIndex
-from ._request import PromptStream, StreamingPromptRequest
-from ._streaming import (
-    FinalResponse,
-    MultiTurnStreamItem,
+from ._raw import (
     ProviderResponse,
     RawFinal,
     RawMessageId,
@@ -71,6 +62,23 @@ from ._streaming import (
     RawText,
     RawToolCall,
     RawToolCallDelta,
+    ToolCallArgsDelta,
+    ToolCallDeltaContent,
+    ToolCallNameDelta,
+    new_internal_call_id,
+)
+from ._reasoning import (
+    Reasoning,
+    ReasoningContent,
+    ReasoningEncrypted,
+    ReasoningRedacted,
+    ReasoningSummary,
+    ReasoningText,
+)
+from ._request import PromptStream, StreamingPromptRequest
+from ._streaming import (
+    FinalResponse,
+    MultiTurnStreamItem,
     StreamAssistantItem,
     StreamedAssistantContent,
     StreamedFinal,
@@ -80,11 +88,7 @@ from ._streaming import (
     StreamedToolCallDelta,
     StreamedToolResult,
     StreamUserItem,
-    ToolCallArgsDelta,
-    ToolCallDeltaContent,
-    ToolCallNameDelta,
     item_from_wire,
-    new_internal_call_id,
 )
 from ._tools import FunctionTool, Tool, ToolDefinition, ToolSet, tool
 

@@ -43,11 +43,13 @@ from ..errors import (
 )
 from ._accumulator import StreamingCompletionResponse
 from ._build import build_request
-from ._content import Reasoning, Text, ToolResult
+from ._content import Text, ToolResult
 from ._hooks import HookAction, ToolCallHookAction
 from ._messages import AnyMessage, AssistantMessage, Message, Usage, rag_text
 from ._model import CompletionRequest
 from ._output import parse_output
+from ._raw import ToolCallNameDelta
+from ._reasoning import Reasoning
 from ._spec import RunSpec
 from ._streaming import (
     FinalResponse,
@@ -60,7 +62,6 @@ from ._streaming import (
     StreamedToolCallDelta,
     StreamedToolResult,
     StreamUserItem,
-    ToolCallNameDelta,
 )
 from ._tools import tool_failure
 from ._tracing import AgentTracer

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from ._messages import AnyMessage, Document, ToolChoice, UserMessage
-from ._streaming import RawStreamingChoice
+from ._raw import RawStreamingChoice
 from ._tools import ToolDefinition
 
 __all__ = ["CompletionModel", "CompletionRequest", "VectorIndex"]

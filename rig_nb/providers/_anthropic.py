@@ -39,13 +39,11 @@ from ..core import (
     new_internal_call_id,
 )
 from ..errors import ProviderError, RequestError
-from ._base import (
-    HttpModel,
+from ._base import HttpModel, drive, json_object
+from ._convert import (
     arguments_dict,
     document_text,
-    drive,
     image_mime,
-    json_object,
     merge_params,
     source_base64,
     source_url,

@@ -31,14 +31,11 @@ from ..core import (
     Usage,
 )
 from ..errors import ProviderError
-from ._base import (
-    HttpModel,
-    UniqueToolIds,
+from ._base import HttpModel, UniqueToolIds, drive, json_object
+from ._convert import (
     arguments_dict,
     document_text,
-    drive,
     image_mime,
-    json_object,
     merge_params,
     result_images,
     result_text,

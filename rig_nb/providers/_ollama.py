@@ -30,12 +30,10 @@ from ..core import (
     Usage,
 )
 from ..errors import ProviderError, RequestError
-from ._base import (
-    HttpModel,
-    UniqueToolIds,
+from ._base import HttpModel, UniqueToolIds, drive
+from ._convert import (
     arguments_dict,
     document_text,
-    drive,
     function_tools,
     image_base64,
     merge_params,

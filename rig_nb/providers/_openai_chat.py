@@ -32,14 +32,12 @@ from ..core import (
     Usage,
 )
 from ..errors import ProviderError, RequestError
-from ._base import (
-    HttpModel,
+from ._base import HttpModel, drive, json_object
+from ._convert import (
     arguments_json,
     document_text,
-    drive,
     function_tools,
     image_url,
-    json_object,
     merge_params,
     result_images,
     result_text,

@@ -43,16 +43,8 @@ from ..core import (
     new_internal_call_id,
 )
 from ..errors import ProviderError, RequestError
-from ._base import (
-    HttpModel,
-    arguments_json,
-    document_text,
-    drive,
-    image_url,
-    json_object,
-    merge_params,
-    result_text,
-)
+from ._base import HttpModel, drive, json_object
+from ._convert import arguments_json, document_text, image_url, merge_params, result_text
 from ._records import ResponsesEvent, ResponsesItem, ResponsesResponse
 from ._sse import ServerSentEvent, aiter_sse_batches
 from ._trace import record_response
