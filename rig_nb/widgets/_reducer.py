@@ -1,6 +1,6 @@
 """Pure: stream items in, view state out. No IPython, no widgets; unit-tested on every item kind.
 
-The state is a `_protocol.ViewState`: plain JSON, synced to the browser as is. A tool card's
+The state is a `_ViewStateData`: plain JSON, synced to the browser as is. A tool card's
 `failed` flag comes from the loop (`StreamedToolResult.error`), never from the result's text.
 """
 
@@ -16,7 +16,6 @@ from ..core import (
     Image,
     MultiTurnStreamItem,
     Reasoning,
-    StreamedFinal,
     StreamedReasoningDelta,
     StreamedText,
     StreamedToolCall,
@@ -28,7 +27,9 @@ from ..core import (
     Url,
     Usage,
 )
-from . import _protocol as protocol
+from ._protocol import ImageRef, ReasoningBlock, TextBlock, ToolBlock, ToolStatus
+from ._protocol import Usage as UsageData
+from ._protocol import ViewState as ViewStateData
 
 __all__ = ["ViewState", "usage_dict"]
 
@@ -36,7 +37,7 @@ _IMAGE_MIMES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif", "w
 _ENCRYPTED = "(encrypted reasoning)"
 
 
-def usage_dict(usage: Usage) -> protocol.Usage:
+def usage_dict(usage: Usage) -> UsageData:
     """Usage as plain JSON."""
     return {
         "input_tokens": usage.input_tokens,
@@ -51,7 +52,7 @@ class ViewState:
     """The state of one run's view, built item by item."""
 
     def __init__(self, prompt: str = "") -> None:
-        self.state: protocol.ViewState = {
+        self.state: ViewStateData = {
             "status": "running",
             "prompt": prompt,
             "blocks": [],
@@ -62,7 +63,7 @@ class ViewState:
         }
         self._turn = 0
         self._after_results = False
-        self._tools: dict[str, protocol.ToolBlock] = {}
+        self._tools: dict[str, ToolBlock] = {}
         self._chunks: dict[int, list[str]] = {}
         """Text of growing blocks (by index), joined only when a snapshot is taken: appending
         to a block's string for each token would be quadratic on long answers."""
@@ -103,18 +104,18 @@ class ViewState:
             block["name"] = call.function.name
             block["args"] = _pretty(call.function.arguments)
             block["status"] = "called"
-        elif isinstance(content, StreamedFinal):
+        else:  # StreamedFinal: the turn's usage
             usage = content.token_usage()
             if usage is not None:
                 self.state["usage"]["turns"].append({"turn": self._turn, **usage_dict(usage)})
 
-    def _last_text(self) -> protocol.TextBlock | None:
+    def _last_text(self) -> TextBlock | None:
         block = self.state["blocks"][-1] if self.state["blocks"] else None
         if block is not None and block["kind"] == "text" and block["turn"] == self._turn:
             return block
         return None
 
-    def _last_reasoning(self) -> protocol.ReasoningBlock | None:
+    def _last_reasoning(self) -> ReasoningBlock | None:
         block = self.state["blocks"][-1] if self.state["blocks"] else None
         if block is not None and block["kind"] == "reasoning" and block["turn"] == self._turn:
             return block
@@ -165,7 +166,7 @@ class ViewState:
             return  # the encrypted part of a block already shown by its summary
         blocks.append({"kind": "reasoning", "turn": self._turn, "text": text, "done": True})
 
-    def _tool(self, internal_call_id: str, call_id: str) -> protocol.ToolBlock:
+    def _tool(self, internal_call_id: str, call_id: str) -> ToolBlock:
         block = self._tools.get(internal_call_id)
         if block is None:
             block = self._tools[internal_call_id] = _new_card(self._turn, internal_call_id)
@@ -200,7 +201,7 @@ class ViewState:
     # -- approvals and endings -------------------------------------------------------------------
 
     def tool_status(
-        self, internal_call_id: str, status: protocol.ToolStatus, decision: str | None = None
+        self, internal_call_id: str, status: ToolStatus, decision: str | None = None
     ) -> None:
         """Mark a tool card: waiting for approval, running, skipped (with why)."""
         block = self._tools.get(internal_call_id)
@@ -238,7 +239,7 @@ class ViewState:
         """The summed usage so far (also for runs that ended early)."""
         self.state["usage"]["total"] = usage_dict(usage)
 
-    def snapshot(self) -> protocol.ViewState:
+    def snapshot(self) -> ViewStateData:
         """A copy to hand to the widget (traitlets compares by value)."""
         self._materialize()
         return copy.deepcopy(self.state)
@@ -249,7 +250,7 @@ class ViewState:
         return "".join(b["text"] for b in self.state["blocks"] if b["kind"] == "text")
 
 
-def _new_card(turn: int, internal_call_id: str) -> protocol.ToolBlock:
+def _new_card(turn: int, internal_call_id: str) -> ToolBlock:
     return {
         "kind": "tool",
         "turn": turn,
@@ -270,7 +271,7 @@ def _pretty(arguments: Any) -> str:
     return json.dumps(arguments, indent=2, ensure_ascii=False)
 
 
-def _image(image: Image) -> protocol.ImageRef | None:
+def _image(image: Image) -> ImageRef | None:
     if isinstance(image.data, Base64):
         # Non-raster types (SVG) travel as data; the front end shows only raster ones.
         kind = image.media_type or "png"
