@@ -2,9 +2,10 @@
 /**
  * The view-state protocol: the JSON the kernel syncs to the browser in the widget's `state` trait.
  *
- * It mirrors the docstring of `rig_nb/widgets/_reducer.py` (the one source of truth); keep both in
- * step. Every string in it is untrusted model or tool output: the front end renders it as text or
- * as sanitised markdown, never as HTML.
+ * The kernel's side is `rig_nb/widgets/_protocol.py` (TypedDicts of the same names and keys, built
+ * by `_reducer.py`); tests/widgets/test_protocol.py fails when the two differ, so change both
+ * together. Every string in it is untrusted model or tool output: the front end renders it as text
+ * or as sanitised markdown, never as HTML.
  *
  * @module protocol
  */
@@ -36,13 +37,13 @@
 
 /** @typedef {{mime: string, data: string}} DataImage */
 /** @typedef {{url: string}} UrlImage */
-/** @typedef {DataImage | UrlImage} Image */
+/** @typedef {DataImage | UrlImage} ImageRef */
 
 /**
- * @typedef {object} ToolResult
+ * @typedef {object} ToolOutput
  * @property {string} text
  * @property {boolean} json  the text is pretty-printed JSON
- * @property {Image[]} images
+ * @property {ImageRef[]} images
  */
 
 /** @typedef {"streaming" | "called" | "waiting" | "running" | "done" | "skipped" | "error"} ToolStatus */
@@ -71,8 +72,9 @@
  * @property {string} name
  * @property {string} args
  * @property {ToolStatus} status
+ * @property {boolean} failed  the tool failed (status "error"); `decision` says what failed
  * @property {string | null} decision
- * @property {ToolResult | null} result
+ * @property {ToolOutput | null} result
  */
 
 /** @typedef {TextBlock | ReasoningBlock | ToolBlock} Block */
@@ -97,7 +99,7 @@
  */
 
 /**
- * Browser → kernel: a click (rig_nb.widgets.stream_view.FrontEndMessage).
+ * Browser → kernel: a click (rig_nb.widgets.FrontEndMessage).
  * @typedef {{kind: "stop"}} StopMessage
  * @typedef {{kind: "approve" | "skip" | "terminate" | "always_allow", id: string, reason: string}} DecisionMessage
  * @typedef {StopMessage | DecisionMessage} FrontEndMessage

@@ -115,7 +115,7 @@ export const isSafeUrl = (url) => SAFE_URL.test(url.trim());
 /**
  * The `src` a tool image may have: a raster data: URL or an http(s) URL; null for anything else
  * (SVG, javascript:, non-base64 data).
- * @param {import("./protocol.js").Image} image
+ * @param {import("./protocol.js").ImageRef} image
  * @returns {string | null}
  */
 export function imageSrc(image) {

@@ -10,7 +10,7 @@
 /** @typedef {import("./protocol.js").Block} Block */
 /** @typedef {import("./protocol.js").Usage} Usage */
 /** @typedef {import("./protocol.js").Message} Message */
-/** @typedef {import("./protocol.js").Image} Image */
+/** @typedef {import("./protocol.js").ImageRef} ImageRef */
 
 const RUN_STATUSES = new Set(["running", "waiting", "done", "error", "cancelled"]);
 const TOOL_STATUSES = new Set(["streaming", "called", "waiting", "running", "done", "skipped", "error"]);
@@ -52,7 +52,7 @@ function usage(raw) {
   };
 }
 
-/** @param {unknown} raw @returns {Image | null} */
+/** @param {unknown} raw @returns {ImageRef | null} */
 function image(raw) {
   const i = obj(raw);
   if (typeof i.url === "string") return { url: i.url };
@@ -77,6 +77,7 @@ function block(raw) {
     name: str(b.name),
     args: str(b.args),
     status: /** @type {import("./protocol.js").ToolStatus} */ (TOOL_STATUSES.has(status) ? status : "error"),
+    failed: b.failed === true,
     decision: strOrNull(b.decision),
     result: result && {
       text: str(result.text),

@@ -19,7 +19,7 @@ import { EMPTY, STATUS_LABELS, answerText, apply, isLive, usageLine } from "./st
 /** @typedef {import("./blocks.js").BlockView} BlockView */
 
 /**
- * The widget's traits, as the kernel defines them (rig_nb.widgets.stream_view.AgentView).
+ * The widget's traits, as the kernel defines them (rig_nb.widgets.AgentView).
  * @typedef {{state: unknown, rendered: boolean}} Model
  */
 

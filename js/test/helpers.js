@@ -94,7 +94,7 @@ export class FakeModel {
   }
 }
 
-/** A state as the kernel's reducer makes it (rig_nb/widgets/_reducer.py). */
+/** A state as the kernel's reducer makes it (rig_nb/widgets/_protocol.py, _reducer.py). */
 export function state(overrides = {}) {
   return {
     status: "running",
@@ -112,6 +112,6 @@ export function state(overrides = {}) {
 export function tool(overrides = {}) {
   return {
     kind: "tool", turn: 0, id: "i1", call_id: "c1", name: "delete_file", args: '{\n  "path": "a.txt"\n}',
-    status: "waiting", decision: null, result: null, ...overrides,
+    status: "waiting", failed: false, decision: null, result: null, ...overrides,
   };
 }

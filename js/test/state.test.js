@@ -79,6 +79,18 @@ describe("normalize", () => {
     assert.equal(blocks[3].kind === "tool" && blocks[3].status, "error");
   });
 
+  test("a failed tool call is the kernel's flag: only a true failed counts", () => {
+    const blocks = normalize(state({
+      blocks: [
+        tool({ status: "error", failed: true, decision: "ToolCallError: disk full" }),
+        tool({ status: "done", failed: "yes" }),
+        tool({ status: "done" }),
+      ],
+    })).blocks;
+    assert.deepEqual(blocks.map((b) => b.kind === "tool" && b.failed), [true, false, false]);
+    assert.equal(blocks[0].kind === "tool" && blocks[0].decision, "ToolCallError: disk full");
+  });
+
   test("strings stay the untrusted text they are (no decoding, no trimming)", () => {
     const text = " <b>&amp;</b>\n ";
     assert.equal(normalize(state({ prompt: text })).prompt, text);

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._runtime import RunInterrupted, RunKeyboardInterrupt, Session, run_cell, session_for
-from .agent_magic import AgentMagics, kernel_can_await, transform_agent_cells
+from .._exports import publish as _publish
+from ._magic import AgentMagics, kernel_can_await, transform_agent_cells
+from ._runtime import RunInterrupted, RunKeyboardInterrupt, Session, session_for
+from ._runtime import run_cell as run_cell  # what a rewritten `%%agent` cell awaits
 
 __all__ = [
     "AgentMagics",
+    "load_ipython_extension",
     "RunInterrupted",
     "RunKeyboardInterrupt",
     "Session",
-    "kernel_can_await",
-    "load_ipython_extension",
-    "run_cell",
     "session_for",
-    "transform_agent_cells",
     "unload_ipython_extension",
 ]
 
@@ -43,3 +42,6 @@ def unload_ipython_extension(shell: Any) -> None:
         from rig_nb.mcp._magic import close_session
 
         close_session(servers)
+
+
+_publish(globals(), __all__, __name__)

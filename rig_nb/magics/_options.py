@@ -14,8 +14,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from ..core.agent import Agent, CompletionModel
-from ..core.tools import FunctionTool, Tool
+from ..core import Agent, CompletionModel, FunctionTool, Tool
 from ..errors import UserError
 
 __all__ = ["CellOptions", "interpolate", "parse_cell_line", "resolve_model", "resolve_tools"]
@@ -119,7 +118,7 @@ def resolve_model(ref: str, namespace: Mapping[str, Any]) -> CompletionModel | A
             f"unknown model {ref!r}: use 'vendor:model' (e.g. openai:gpt-4o-mini) or the name of a "
             "model or Agent variable"
         )
-    from .. import model
+    from ..providers import model  # here, not at the top: loading the magics imports no httpx
 
     try:
         return model(ref)

@@ -17,9 +17,9 @@ from IPython.core.error import UsageError
 from IPython.core.getipython import get_ipython
 from IPython.display import display
 
-from ..core.agent import Agent
-from ..core.messages import AnyMessage
-from ..core.streaming import (
+from ..core import (
+    Agent,
+    AnyMessage,
     FinalResponse,
     MultiTurnStreamItem,
     StreamAssistantItem,
@@ -28,8 +28,7 @@ from ..core.streaming import (
     StreamUserItem,
 )
 from ..errors import PromptCancelled, RigError
-from ..widgets.approval import ApprovalPolicy
-from ..widgets.stream_view import AgentView
+from ..widgets import AgentView, ApprovalPolicy
 from ._options import (
     CellOptions,
     interpolate,

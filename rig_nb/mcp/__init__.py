@@ -29,11 +29,12 @@ try:
 except ImportError as _exc:  # pragma: no cover - depends on the install
     raise ImportError("rig_nb.mcp needs the mcp package: pip install 'rig_nb[mcp]'") from _exc
 
+from .._exports import publish as _publish
 from ._server import MCPServer, close_all
 from ._target import MCPServerError
 from ._tool import MCPTool
 
-__all__ = ["close_all", "MCPServer", "MCPServerError", "MCPTool", "mcp_tools"]
+__all__ = ["close_all", "mcp_tools", "MCPServer", "MCPServerError", "MCPTool"]
 
 
 async def mcp_tools(
@@ -64,3 +65,6 @@ async def mcp_tools(
     )
     await server.start()
     return server.tools
+
+
+_publish(globals(), __all__, __name__)

@@ -13,6 +13,8 @@ import concurrent.futures
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _metadata_version
 from typing import Any, Literal
 
 import anyio
@@ -24,7 +26,6 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT, Implementation
 from mcp_types import Tool as ToolSpec
 
-import rig_nb
 from rig_nb.errors import ToolError
 
 from . import _worker
@@ -37,7 +38,16 @@ __all__ = ["OPEN", "Connection", "State"]
 State = Literal["new", "starting", "running", "closing", "closed", "failed"]
 OPEN: set[Connection] = set()
 """Connections started and not yet ended: closed at interpreter exit."""
-_CLIENT_INFO = Implementation(name="rig_nb", version=rig_nb.__version__)
+
+
+def _package_version() -> str:
+    try:
+        return _metadata_version("rig_nb")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"
+
+
+_CLIENT_INFO = Implementation(name="rig_nb", version=_package_version())
 
 
 class Connection:

@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 from IPython.core.error import UsageError
 
-from rig_nb import Tool
+from rig_nb.core import Tool
 from rig_nb.errors import UserError
 
 from ._server import MCPServer

@@ -26,7 +26,7 @@ from mcp_types import (
     TextResourceContents,
 )
 
-from rig_nb import Image, Text, ToolResult
+from rig_nb.core import Image, Text, ToolResult
 from rig_nb.errors import ToolError
 
 __all__ = ["output_of"]

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from mcp_types import Tool as ToolSpec
 
-from rig_nb import Tool, ToolDefinition
+from rig_nb.core import Tool, ToolDefinition
 from rig_nb.errors import ToolError
 
-if TYPE_CHECKING:
-    from ._server import MCPServer
+
+class _Server(Protocol):
+    """What a tool needs of its server (`MCPServer`), without importing it."""
+
+    name: str
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> str: ...
+
 
 __all__ = ["MCPTool", "tool_names"]
 
@@ -26,7 +32,7 @@ class MCPTool(Tool):
     replaced by `_`); `mcp_name` is the server's own name for it.
     """
 
-    def __init__(self, server: MCPServer, spec: ToolSpec, name: str) -> None:
+    def __init__(self, server: _Server, spec: ToolSpec, name: str) -> None:
         self.server = server
         self.spec = spec
         self.mcp_name = spec.name
@@ -58,7 +64,7 @@ class MCPTool(Tool):
         return await self.server.call_tool(self.mcp_name, arguments)
 
 
-def tool_names(server: MCPServer, specs: list[ToolSpec], prefix: str | None) -> list[MCPTool]:
+def tool_names(server: _Server, specs: list[ToolSpec], prefix: str | None) -> list[MCPTool]:
     """The server's tools with names providers accept (`[A-Za-z0-9_-]{1,64}`), all different."""
     tools: list[MCPTool] = []
     taken: set[str] = set()

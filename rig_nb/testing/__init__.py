@@ -5,6 +5,7 @@ from rig_nb.testing import ScriptedModel, final, tool_call
 ```
 """
 
+from .._exports import publish as _publish
 from ._scripted import (
     Delay,
     ScriptedModel,
@@ -28,3 +29,5 @@ __all__ = [
     "UnexpectedModelCall",
     "words",
 ]
+
+_publish(globals(), __all__, __name__)

@@ -78,7 +78,7 @@ def script():
 model, model2 = script(), script()
 """
 
-# Views with crafted states (the protocol of rig_nb/widgets/_reducer.py): every button and banner.
+# Views with crafted states (the protocol of rig_nb/widgets/_protocol.py): every button and banner.
 SHOWCASE = r"""
 from IPython.display import display
 from rig_nb.widgets import AgentView

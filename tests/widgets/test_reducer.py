@@ -188,7 +188,9 @@ def test_failed_tool_calls_show_as_errors_on_their_card() -> None:
     view.apply(
         StreamUserItem(
             content=StreamedToolResult(
-                tool_result=ToolResult(id="t", content=[Text(text=failure)]), internal_call_id="i"
+                tool_result=ToolResult(id="t", content=[Text(text=failure)]),
+                internal_call_id="i",
+                error="ToolNotFoundError: ghost",
             )
         )
     )

@@ -10,63 +10,18 @@ async for item in agent.stream_chat("And in Rome?", history):   # MultiTurnStrea
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from ..errors import UserError
-from .hooks import PromptHook
-from .messages import AnyMessage, Document, Message, ToolChoice, UserMessage
-from .output import output_schema as output_schema_of
-from .streaming import RawStreamingChoice
-from .tools import Tool, ToolDefinition, ToolSet
+from ._hooks import PromptHook
+from ._messages import AnyMessage, Document, Message, ToolChoice
+from ._model import CompletionModel, VectorIndex
+from ._output import output_schema as output_schema_of
+from ._request import StreamingPromptRequest
+from ._tools import Tool, ToolSet
 
-if TYPE_CHECKING:
-    from .request import StreamingPromptRequest
-
-__all__ = ["Agent", "CompletionModel", "CompletionRequest", "VectorIndex"]
-
-
-@dataclass(kw_only=True)
-class CompletionRequest:
-    """One model call, as the agent loop builds it for each turn.
-
-    The preamble is not in `preamble` but a leading `SystemMessage` of `chat_history`, whose last
-    message is the turn's prompt. Providers put `normalized_documents()` first.
-    """
-
-    chat_history: list[AnyMessage]
-    preamble: str | None = None
-    model: str | None = None
-    documents: list[Document] = field(default_factory=list[Document])
-    tools: list[ToolDefinition] = field(default_factory=list[ToolDefinition])
-    temperature: float | None = None
-    max_tokens: int | None = None
-    tool_choice: ToolChoice | None = None
-    additional_params: dict[str, Any] | None = None
-    output_schema: dict[str, Any] | None = None
-
-    @property
-    def prompt(self) -> AnyMessage:
-        """The last message: what the model answers."""
-        return self.chat_history[-1]
-
-    def normalized_documents(self) -> UserMessage | None:
-        """All documents as one user message of text documents, or `None`."""
-        return Document.normalize(self.documents)
-
-
-@runtime_checkable
-class CompletionModel(Protocol):
-    """What the agent loop needs of a model: one streaming call per turn.
-
-    `stream` returns an async iterator (an async generator, so it can be closed) of raw choices.
-    Failures raise `CompletionError`s; anything else raised is reported as a `ProviderError`.
-    """
-
-    def stream(self, request: CompletionRequest) -> AsyncIterator[RawStreamingChoice]:
-        """Start the call; iterate to read it."""
-        ...
+__all__ = ["Agent", "resolve_model", "set_model_resolver"]
 
 
 _resolver: Callable[[str], CompletionModel] | None = None
@@ -85,15 +40,6 @@ def resolve_model(model: CompletionModel | str) -> CompletionModel:
     if _resolver is None:
         raise UserError(f"cannot resolve model {model!r}: no providers are registered")
     return _resolver(model)
-
-
-@runtime_checkable
-class VectorIndex(Protocol):
-    """A searchable store of documents for dynamic context (RAG)."""
-
-    async def top_n(self, query: str, n: int) -> list[tuple[float, str, Any]]:
-        """The `n` best `(score, id, document)` matches for `query`."""
-        ...
 
 
 class Agent:
@@ -157,8 +103,6 @@ class Agent:
 
     def stream_prompt(self, prompt: str | Message) -> StreamingPromptRequest:
         """A streaming run of `prompt` with no history (`FinalResponse.history` stays `None`)."""
-        from .request import StreamingPromptRequest
-
         return StreamingPromptRequest(self, Message.coerce(prompt), hook=self.hook)
 
     def stream_chat(

@@ -6,47 +6,45 @@ display(view)
 final = await view.run("What's the weather in Paris?")     # or: request.with_hook(view.hook)
 ```
 
-The kernel sends at most `max_updates_per_second` state updates (30), then one exact final state:
-token rate is not render rate, and bursts of thousands of comm messages are dropped by the kernel's
-channels (notebook-runtime.md).
+The kernel sends at most `max_updates_per_second` state updates (30), then one exact final state
+(`_coalesce.py`). The approval buttons are answered by the view's approval desk (`_approvals.py`)
+through the hook it gives each run (`_hook.py`); `_reducer.py` folds the items into the state and
+`_transcript.py` renders it where no widget can show.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, TypedDict, cast
+from typing import Any, cast
 
 import anywidget
 import traitlets
 
-from ..core.agent import Agent
-from ..core.hooks import PromptHook, ToolCallHookAction
-from ..core.messages import AnyMessage, Message, rag_text
-from ..core.request import PromptStream, StreamingPromptRequest
-from ..core.streaming import FinalResponse, MultiTurnStreamItem
+from ..core import (
+    Agent,
+    AnyMessage,
+    FinalResponse,
+    Message,
+    MultiTurnStreamItem,
+    PromptHook,
+    PromptStream,
+    StreamingPromptRequest,
+    ToolCallHookAction,
+    rag_text,
+)
 from ..errors import PromptCancelled, RigError, UserError
+from ._approvals import ApprovalPolicy, Approvals
+from ._coalesce import Coalescer
 from ._hook import ViewHook
+from ._protocol import FrontEndMessage
 from ._reducer import ViewState
 from ._transcript import transcript_html, transcript_text
-from .approval import ApprovalPolicy, wait_with_heartbeat
 
-__all__ = ["AgentView", "FrontEndMessage"]
+__all__ = ["AgentView", "ending"]
 
 _STATIC = Path(__file__).parent / "static"
-DECLINED = "The user declined to run this tool."
-ALWAYS_ALLOWED = "always allowed"
-"""The decision text of a card that ran because its tool is always allowed."""
-
-
-class FrontEndMessage(TypedDict, total=False):
-    """What the browser sends: a button click."""
-
-    kind: Literal["approve", "skip", "terminate", "stop", "always_allow"]
-    id: str
-    reason: str
 
 
 class AgentView(anywidget.AnyWidget):
@@ -69,21 +67,15 @@ class AgentView(anywidget.AnyWidget):
     ) -> None:
         super().__init__(**kwargs)
         self.agent = agent
-        self.policy = (
+        policy = (
             approval if isinstance(approval, ApprovalPolicy) else ApprovalPolicy.from_env(approval)
         )
-        self.always_allowed = always_allowed if always_allowed is not None else set[str]()
+        allowed = always_allowed if always_allowed is not None else set[str]()
+        self._approvals = Approvals(policy, allowed, self._flush)
+        self._coalescer = Coalescer(self._flush, max_updates_per_second)
         self.view_state = ViewState()
         self.updates_sent = 0
-        self._interval = 1.0 / max_updates_per_second
-        self._last_push = float("-inf")
-        self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._decisions: dict[str, asyncio.Future[ToolCallHookAction]] = {}
-        self._clicked: dict[str, str] = {}
-        """Decision texts of clicks that approved a card (Always allow)."""
-        self._rendered_event: asyncio.Event | None = None
-        self._known_tools: set[str] | None = None
         self.run_stream: PromptStream | None = None
         self.last_run: PromptStream | None = None
         """The latest run: its `history`, `cancelled` and `error` stay readable after it ended."""
@@ -129,25 +121,22 @@ class AgentView(anywidget.AnyWidget):
         never "running" with nothing left to run.
         """
         self._loop = asyncio.get_running_loop()
-        self._rendered_event = asyncio.Event()
-        if self.rendered:
-            self._rendered_event.set()
         self.run_stream = None
         try:
-            self._known_tools = set(request.agent.tools.names)
             self.view_state = ViewState(rag_text(request.prompt) or "")
+            self._approvals.begin(self.view_state, set(request.agent.tools.names))
             self._flush()
             async with request.stream() as run:
                 self.run_stream = self.last_run = run
                 try:
                     async for item in run:
                         self.view_state.apply(item)
-                        self._changed()
+                        self._coalescer.changed(self._loop)
                         for listener in self.listeners:
                             listener(item)
                 finally:
                     self.run_stream = None
-                    self._cancel_decisions()
+                    self._approvals.end()
                     self.view_state.total(run.usage)
             if run.final_response is None:
                 raise UserError("the run ended without an answer")  # not expected: a bug
@@ -159,9 +148,7 @@ class AgentView(anywidget.AnyWidget):
 
     def _end(self, error: BaseException | None) -> None:
         """The final state, sent at once (and the saved transcript refreshed)."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._coalescer.cancel()
         if error is not None:
             message, cancelled = ending(error)
             try:
@@ -189,77 +176,35 @@ class AgentView(anywidget.AnyWidget):
 
     def hook_for(self, inner: PromptHook | None) -> PromptHook:
         """The approval hook, calling `inner` (a hook of yours) first."""
-        return ViewHook(self, inner)
+        return ViewHook(self._approvals, inner)
 
     def stop(self, reason: str = "stopped by user") -> None:
         """What the Stop button does: end the run, keeping its history."""
         if self.run_stream is not None:
             self.run_stream.cancel(reason)
 
-    # -- approvals -----------------------------------------------------------------------------
+    # -- approvals ------------------------------------------------------------------------------
+
+    @property
+    def policy(self) -> ApprovalPolicy:
+        """Who decides tool calls (`ask` / `auto` / `deny`, per tool, headless, timeout)."""
+        return self._approvals.policy
+
+    @policy.setter
+    def policy(self, policy: ApprovalPolicy) -> None:
+        self._approvals.policy = policy
+
+    @property
+    def always_allowed(self) -> set[str]:
+        """Tools that run without asking under `ask` (the Always allow button adds to it)."""
+        return self._approvals.always_allowed
 
     async def decide(self, tool_name: str, internal_call_id: str) -> ToolCallHookAction:
         """Run, skip or terminate one tool call, by policy or by a click."""
-        if self._known_tools is not None and tool_name not in self._known_tools:
-            # A tool the agent does not have: nothing can run, so there is nothing to approve;
-            # the tool server answers the model with ToolNotFoundError.
-            self._status(internal_call_id, "running")
-            return ToolCallHookAction.cont()
-        policy = self.policy.for_tool(tool_name)
-        if policy == "ask" and tool_name in self.always_allowed:
-            # "Always allow" answers the question `ask` would put; it never beats a `deny`.
-            self._status(internal_call_id, "running", ALWAYS_ALLOWED)
-            return ToolCallHookAction.cont()
-        if policy == "ask" and not await self._front_end_present():
-            policy = self.policy.headless
-            verb = "ran" if policy == "auto" else "skipped"
-            self._notice(
-                f"No notebook front end could approve {tool_name!r}, so it was {verb} "
-                f"(headless approval policy: {policy})."
-            )
-        if policy == "auto":
-            self._status(internal_call_id, "running")
-            return ToolCallHookAction.cont()
-        if policy == "deny":
-            why = "denied by the approval policy"
-            if tool_name in self.always_allowed:
-                why += " (a deny beats Always allow)"
-            self._status(internal_call_id, "skipped", why)
-            return ToolCallHookAction.skip(DECLINED)
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[ToolCallHookAction] = loop.create_future()
-        self._decisions[internal_call_id] = future
-        self._status(internal_call_id, "waiting")
-        try:
-            answered = await wait_with_heartbeat(future, self.policy.timeout)
-        finally:
-            self._decisions.pop(internal_call_id, None)
-        if not answered:
-            self._status(internal_call_id, "skipped", "no answer in time")
-            self._notice(
-                f"Nobody approved {tool_name!r} within {self.policy.timeout:g} s; skipped."
-            )
-            return ToolCallHookAction.skip(f"{DECLINED} (no answer in time)")
-        action = future.result()
-        if action.kind == "continue":
-            self._status(internal_call_id, "running", self._clicked.pop(internal_call_id, None))
-        elif action.kind == "skip":
-            self._status(internal_call_id, "skipped", action.reason)
-        else:
-            self._status(internal_call_id, "skipped", "terminated by the user")
-        return action
-
-    async def _front_end_present(self) -> bool:
-        if self.rendered or self._rendered_event is None:
-            return self.rendered
-        await wait_with_heartbeat(
-            asyncio.ensure_future(self._rendered_event.wait()), self.policy.render_grace
-        )
-        return self.rendered
+        return await self._approvals.decide(tool_name, internal_call_id)
 
     def _on_rendered(self, change: dict[str, Any]) -> None:
-        if change["new"] and self._loop is not None and self._rendered_event is not None:
-            self._loop.call_soon_threadsafe(self._rendered_event.set)
+        self._approvals.set_rendered(bool(change["new"]))
 
     def _on_message(self, _widget: object, content: Any, _buffers: object) -> None:
         """Button clicks; on ipykernel 7.0-7.3 this runs in a subshell thread."""
@@ -273,64 +218,22 @@ class AgentView(anywidget.AnyWidget):
 
     def handle_message(self, message: FrontEndMessage) -> None:
         """Apply one click (on the event loop's thread)."""
-        kind = message.get("kind")
-        if kind == "stop":
+        if message.get("kind") == "stop":
             self.stop()
-            return
-        future = self._decisions.get(message.get("id", ""))
-        if future is None or future.done():
-            return
-        reason = (message.get("reason") or "").strip()
-        if kind == "approve":
-            future.set_result(ToolCallHookAction.cont())
-        elif kind == "always_allow":
-            name = self.view_state.tool_name(message.get("id", ""))
-            if name:
-                self.always_allowed.add(name)
-                self._clicked[message.get("id", "")] = ALWAYS_ALLOWED
-            future.set_result(ToolCallHookAction.cont())
-        elif kind == "skip":
-            future.set_result(
-                ToolCallHookAction.skip(f"{DECLINED[:-1]}: {reason}" if reason else DECLINED)
-            )
-        elif kind == "terminate":
-            future.set_result(ToolCallHookAction.terminate(reason or "terminated by the user"))
-
-    def _cancel_decisions(self) -> None:
-        for future in self._decisions.values():
-            future.cancel()
-        self._decisions.clear()
-        self._clicked.clear()
+        else:
+            self._approvals.click(message)
 
     # -- updates -------------------------------------------------------------------------------
 
-    def _status(self, internal_call_id: str, status: str, decision: str | None = None) -> None:
-        self.view_state.tool_status(internal_call_id, status, decision)
-        self._flush()
-
-    def _notice(self, text: str) -> None:
-        self.view_state.notice(text)
-        self._flush()
-
-    def _changed(self) -> None:
-        """At most one update per interval; a timer sends the last change of a quiet spell."""
-        now = time.monotonic()
-        if now - self._last_push >= self._interval:
-            self._flush()
-        elif self._timer is None and self._loop is not None:
-            delay = self._interval - (now - self._last_push)
-            self._timer = self._loop.call_later(delay, self._flush)
-
     def _flush(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        """Send the state now, if it changed."""
+        self._coalescer.cancel()
         snapshot = self.view_state.snapshot()
         if snapshot == self.state:
             return  # nothing new: traitlets would send nothing either
         self.state = snapshot
         self.updates_sent += 1
-        self._last_push = time.monotonic()
+        self._coalescer.pushed()
 
     # -- display -------------------------------------------------------------------------------
 

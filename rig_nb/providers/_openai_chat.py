@@ -11,34 +11,40 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from ..core.agent import CompletionRequest
-from ..core.content import (
+from ..core import (
+    AnyMessage,
+    AssistantMessage,
     Audio,
     Base64,
+    CompletionRequest,
     DocumentContent,
     Image,
+    RawFinal,
+    RawReasoningDelta,
+    RawStreamingChoice,
+    RawText,
     Reasoning,
+    SystemMessage,
     Text,
     ToolCall,
+    ToolChoiceSpecific,
     ToolResult,
+    Usage,
 )
-from ..core.messages import AnyMessage, AssistantMessage, SystemMessage, ToolChoiceSpecific, Usage
-from ..core.streaming import RawFinal, RawReasoningDelta, RawStreamingChoice, RawText
 from ..errors import ProviderError, RequestError
-from ._base import (
-    HttpModel,
+from ._base import HttpModel, drive, json_object
+from ._convert import (
     arguments_json,
     document_text,
-    drive,
     function_tools,
     image_url,
-    json_object,
     merge_params,
     result_images,
     result_text,
 )
 from ._lines import BufferedLines
 from ._openai_tools import ToolCallAssembler
+from ._records import ChatChunk, ChatDelta
 from ._sse import ServerSentEvent, aiter_sse_batches
 from ._trace import record_response
 
@@ -130,7 +136,7 @@ class OpenAIChatModel(HttpModel):
         return merge_params(body, request.additional_params)
 
     def _chunk(
-        self, chunk: dict[str, Any], calls: ToolCallAssembler, expect_end: Callable[[], None]
+        self, chunk: ChatChunk, calls: ToolCallAssembler, expect_end: Callable[[], None]
     ) -> tuple[list[RawStreamingChoice], bool]:
         """One chunk: tool-call deltas, reasoning, text, then calls flushed on `tool_calls`.
 
@@ -145,7 +151,7 @@ class OpenAIChatModel(HttpModel):
         choice: Any = choices[0] if choices else None
         if not isinstance(choice, dict):
             return [], False
-        delta: dict[str, Any] = choice.get("delta") or {}
+        delta: ChatDelta = choice.get("delta") or {}
         content = delta.get("content")
         out: list[RawStreamingChoice] = []
         for entry in delta.get("tool_calls") or []:
@@ -179,7 +185,7 @@ class OpenAIChatModel(HttpModel):
             if data == "[DONE]":
                 complete = True
                 return True
-            chunk = json_object(data, self.provider_name)
+            chunk = json_object(data, self.provider_name, ChatChunk)
             if not seen_id and chunk.get("id"):
                 record_response(chunk.get("id"), chunk.get("model"))
                 seen_id = True
@@ -199,8 +205,9 @@ class OpenAIChatModel(HttpModel):
                             else:
                                 out.append(RawText(content))
                             return False
-            if isinstance(chunk.get("usage"), dict):
-                usage = chunk["usage"]
+            reported = chunk.get("usage")
+            if isinstance(reported, dict):
+                usage = reported
             raws, finish = self._chunk(chunk, calls, expect_end)
             out += raws
             complete = complete or finish

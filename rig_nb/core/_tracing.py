@@ -13,13 +13,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Generator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .messages import AnyMessage, Usage, rag_text
-
-if TYPE_CHECKING:
-    from .agent import Agent, CompletionRequest
-    from .content import ToolCall
+from ._content import ToolCall
+from ._messages import AnyMessage, Usage, rag_text
+from ._model import CompletionRequest
+from ._spec import AgentSpec
 
 try:
     from opentelemetry import context as otel_context
@@ -43,7 +42,7 @@ def _usage_attributes(usage: Usage) -> dict[str, int]:
 class AgentTracer:
     """The spans of one run. Every method is cheap and does nothing without OpenTelemetry."""
 
-    def __init__(self, agent: Agent, prompt: AnyMessage) -> None:
+    def __init__(self, agent: AgentSpec, prompt: AnyMessage) -> None:
         self._agent = agent
         self._prompt = prompt
         self._tracer: Any = trace.get_tracer("rig_nb") if trace is not None else None

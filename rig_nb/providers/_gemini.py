@@ -9,34 +9,33 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from ..core.agent import CompletionRequest
-from ..core.content import (
+from ..core import (
+    AnyMessage,
+    AssistantMessage,
+    CompletionRequest,
     DocumentContent,
     Image,
-    Reasoning,
-    ReasoningText,
-    Text,
-    ToolCall,
-    ToolResult,
-)
-from ..core.messages import AnyMessage, AssistantMessage, SystemMessage, ToolChoiceSpecific, Usage
-from ..core.streaming import (
     RawFinal,
     RawReasoning,
     RawReasoningDelta,
     RawStreamingChoice,
     RawText,
     RawToolCall,
+    Reasoning,
+    ReasoningText,
+    SystemMessage,
+    Text,
+    ToolCall,
+    ToolChoiceSpecific,
+    ToolResult,
+    Usage,
 )
 from ..errors import ProviderError
-from ._base import (
-    HttpModel,
-    UniqueToolIds,
+from ._base import HttpModel, UniqueToolIds, drive, json_object
+from ._convert import (
     arguments_dict,
     document_text,
-    drive,
     image_mime,
-    json_object,
     merge_params,
     result_images,
     result_text,
@@ -44,6 +43,7 @@ from ._base import (
     source_url,
     tool_names,
 )
+from ._records import GeminiCandidate, GeminiChunk, GeminiPart
 from ._sse import ServerSentEvent, aiter_sse_batches
 from ._trace import record_response
 
@@ -152,9 +152,9 @@ class GeminiModel(HttpModel):
             nonlocal usage, finished
             if not event.data.strip():
                 return False
-            chunk = json_object(event.data, self.provider_name)
-            if isinstance(chunk.get("error"), dict):
-                error: dict[str, Any] = chunk["error"]
+            chunk = json_object(event.data, self.provider_name, GeminiChunk)
+            error = chunk.get("error")
+            if isinstance(error, dict):
                 raise ProviderError(
                     f"gemini stream error: {error.get('status')}: {error.get('message')}"
                 )
@@ -162,8 +162,8 @@ class GeminiModel(HttpModel):
             if isinstance(meta, dict) and (not usage or _counts(meta)):
                 usage = meta  # running totals; one without counts does not erase them
             record_response(chunk.get("responseId"), chunk.get("modelVersion"))
-            candidates: list[Any] = chunk.get("candidates") or []
-            candidate: dict[str, Any] = candidates[0] if candidates else {}
+            candidates = chunk.get("candidates") or []
+            candidate: GeminiCandidate = candidates[0] if candidates else {}
             for part in (candidate.get("content") or {}).get("parts") or []:
                 raw = _part(part, ids)
                 if raw is not None:
@@ -182,10 +182,10 @@ def _counts(meta: dict[str, Any]) -> bool:
     return any(key.endswith("TokenCount") for key in meta)
 
 
-def _part(part: dict[str, Any], ids: UniqueToolIds) -> RawStreamingChoice | None:
+def _part(part: GeminiPart, ids: UniqueToolIds) -> RawStreamingChoice | None:
     signature = part.get("thoughtSignature")
-    if isinstance(part.get("functionCall"), dict):
-        call: dict[str, Any] = part["functionCall"]
+    call = part.get("functionCall")
+    if isinstance(call, dict):
         name = call.get("name") or ""
         return RawToolCall(
             id=call.get("id") or ids.next(name),

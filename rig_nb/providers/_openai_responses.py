@@ -12,22 +12,13 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from ..core.agent import CompletionRequest
-from ..core.content import (
+from ..core import (
+    AnyMessage,
+    AssistantMessage,
     Base64,
+    CompletionRequest,
     DocumentContent,
     Image,
-    Reasoning,
-    ReasoningEncrypted,
-    ReasoningRedacted,
-    ReasoningSummary,
-    ReasoningText,
-    Text,
-    ToolCall,
-    ToolResult,
-)
-from ..core.messages import AnyMessage, AssistantMessage, SystemMessage, ToolChoiceSpecific, Usage
-from ..core.streaming import (
     RawFinal,
     RawMessageId,
     RawReasoning,
@@ -36,21 +27,25 @@ from ..core.streaming import (
     RawText,
     RawToolCall,
     RawToolCallDelta,
+    Reasoning,
+    ReasoningEncrypted,
+    ReasoningRedacted,
+    ReasoningSummary,
+    ReasoningText,
+    SystemMessage,
+    Text,
+    ToolCall,
     ToolCallArgsDelta,
     ToolCallNameDelta,
+    ToolChoiceSpecific,
+    ToolResult,
+    Usage,
     new_internal_call_id,
 )
 from ..errors import ProviderError, RequestError
-from ._base import (
-    HttpModel,
-    arguments_json,
-    document_text,
-    drive,
-    image_url,
-    json_object,
-    merge_params,
-    result_text,
-)
+from ._base import HttpModel, drive, json_object
+from ._convert import arguments_json, document_text, image_url, merge_params, result_text
+from ._records import ResponsesEvent, ResponsesItem, ResponsesResponse
 from ._sse import ServerSentEvent, aiter_sse_batches
 from ._trace import record_response
 
@@ -150,13 +145,13 @@ class OpenAIResponsesModel(HttpModel):
         def handle(event: ServerSentEvent, out: list[RawStreamingChoice]) -> bool:
             if not event.data.strip():
                 return False
-            data = json_object(event.data, self.provider_name)
+            data = json_object(event.data, self.provider_name, ResponsesEvent)
             kind = data.get("type", event.event)
             if kind == "error":
                 code = data.get("code") or "error"
                 raise ProviderError(f"OpenAI response stream error: {code}: {data.get('message')}")
             if kind in ("response.completed", "response.incomplete"):
-                response: dict[str, Any] = data.get("response") or {}
+                response: ResponsesResponse = data.get("response") or {}
                 record_response(response.get("id"), response.get("model"))
                 state.final = {
                     "usage": response.get("usage") or {},
@@ -185,7 +180,7 @@ class _ResponsesState:
 
     def __init__(self) -> None:
         self.ids: dict[str, str] = {}  # item id -> internal call id
-        self.open: dict[str, dict[str, Any]] = {}  # item id -> added function_call item
+        self.open: dict[str, ResponsesItem] = {}  # item id -> added function_call item
         self.args: dict[str, list[str]] = {}  # item id -> argument deltas so far
         self.calls: list[RawToolCall] = []
         self.final: dict[str, Any] | None = None
@@ -199,7 +194,7 @@ class _ResponsesState:
             self._call(item_id, item, "".join(self.args.get(item_id, [])))
         return self.calls
 
-    def _call(self, item_id: str, item: dict[str, Any], text: str) -> None:
+    def _call(self, item_id: str, item: ResponsesItem, text: str) -> None:
         self.open.pop(item_id, None)
         try:
             arguments: Any = json.loads(text) if text.strip() else {}
@@ -215,7 +210,7 @@ class _ResponsesState:
             )
         )
 
-    def take(self, kind: Any, data: dict[str, Any]) -> list[RawStreamingChoice]:
+    def take(self, kind: Any, data: ResponsesEvent) -> list[RawStreamingChoice]:
         if kind in ("response.output_text.delta", "response.refusal.delta"):
             delta = data.get("delta") or ""
             return [RawText(delta)] if delta else []
@@ -238,7 +233,7 @@ class _ResponsesState:
                     content=ToolCallArgsDelta(delta=delta),
                 )
             ]
-        item: dict[str, Any] = data.get("item") or {}
+        item: ResponsesItem = data.get("item") or {}
         if kind == "response.output_item.added" and item.get("type") == "function_call":
             item_id = item.get("id") or ""
             self.open[item_id] = item
@@ -255,12 +250,12 @@ class _ResponsesState:
             return []
         if item.get("type") == "reasoning":
             return _reasoning(item)
-        if item.get("type") == "message" and item.get("id"):
-            return [RawMessageId(item["id"])]
+        if item.get("type") == "message" and (message_id := item.get("id")):
+            return [RawMessageId(message_id)]
         return []
 
 
-def _reasoning(item: dict[str, Any]) -> list[RawStreamingChoice]:
+def _reasoning(item: ResponsesItem) -> list[RawStreamingChoice]:
     """A reasoning item: its summaries, its reasoning text, its encrypted content, in order."""
     rid = item.get("id")
     out: list[RawStreamingChoice] = [
@@ -273,8 +268,8 @@ def _reasoning(item: dict[str, Any]) -> list[RawStreamingChoice]:
         for c in item.get("content") or []
         if isinstance(c, dict) and c.get("type") == "reasoning_text"
     ]
-    if item.get("encrypted_content"):
-        out.append(RawReasoning(rid, ReasoningEncrypted(data=item["encrypted_content"])))
+    if encrypted := item.get("encrypted_content"):
+        out.append(RawReasoning(rid, ReasoningEncrypted(data=encrypted)))
     return out
 
 

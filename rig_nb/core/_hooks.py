@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .messages import AnyMessage
+from ._messages import AnyMessage
 
 __all__ = ["HookAction", "PromptHook", "ToolCallHookAction"]
 

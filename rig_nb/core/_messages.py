@@ -27,18 +27,9 @@ from pydantic import (
 )
 from pydantic_core import to_json
 
+from ._content import Audio, DocumentContent, Image, String, Text, ToolCall, ToolResult, Video
+from ._reasoning import Reasoning
 from ._wire import Frozen, as_object, dump_tagged, load_tagged
-from .content import (
-    Audio,
-    DocumentContent,
-    Image,
-    Reasoning,
-    String,
-    Text,
-    ToolCall,
-    ToolResult,
-    Video,
-)
 
 __all__ = [
     "AnyMessage",

@@ -20,8 +20,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
-from ..core.messages import load_history, save_history
-from ..core.tools import Tool
+from ..core import Tool, load_history, save_history
 from ..widgets._transcript import transcript_text
 from ._options import parse_cell_line
 from ._runtime import run_cell, session_for
@@ -61,7 +60,7 @@ class AgentMagics(Magics):
 
     @cell_magic
     def agent(self, line: str, cell: str) -> None:
-        """%%agent [-m MODEL] [-s SYSTEM] [-t TOOL ...] [--approve ask|auto|deny] ... prompt.
+        """`%%agent [-m MODEL] [-s SYSTEM] [-t TOOL ...] [--approve ask|auto|deny] ...`: the prompt.
 
         Reached only where the input transformer is off (ipykernel < 7.4, autoawait off): the run
         then goes on as a task on the kernel's loop and the cell returns at once.
@@ -83,7 +82,7 @@ class AgentMagics(Magics):
 
     @line_magic("agent")
     def agent_line(self, line: str) -> None:
-        """%agent [defaults OPTIONS | tools | history | allow | reset | save | load | mcp ...]."""
+        """`%agent [defaults OPTS|tools|history|allow [--clear]|reset|save|load|mcp ...]`."""
         session = session_for(self.shell)
         command, _, rest = line.strip().partition(" ")
         rest = rest.strip()
@@ -174,7 +173,7 @@ class AgentMagics(Magics):
 
 
 def _blocks(message: Any) -> list[dict[str, Any]]:
-    from ..core.content import Reasoning, Text, ToolCall, ToolResult
+    from ..core import Reasoning, Text, ToolCall, ToolResult
 
     if message.role == "system":
         return [{"kind": "text", "text": message.content}]

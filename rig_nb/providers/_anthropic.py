@@ -8,29 +8,13 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from ..core.agent import CompletionRequest
-from ..core.content import (
+from ..core import (
+    AnyMessage,
+    AssistantMessage,
+    CompletionRequest,
     DocumentContent,
     DocumentSourceKind,
     Image,
-    Reasoning,
-    ReasoningEncrypted,
-    ReasoningRedacted,
-    ReasoningSummary,
-    ReasoningText,
-    Text,
-    ToolCall,
-    ToolResult,
-)
-from ..core.messages import (
-    AnyMessage,
-    AssistantMessage,
-    SystemMessage,
-    ToolChoice,
-    ToolChoiceSpecific,
-    Usage,
-)
-from ..core.streaming import (
     RawFinal,
     RawReasoning,
     RawReasoningDelta,
@@ -38,22 +22,33 @@ from ..core.streaming import (
     RawText,
     RawToolCall,
     RawToolCallDelta,
+    Reasoning,
+    ReasoningEncrypted,
+    ReasoningRedacted,
+    ReasoningSummary,
+    ReasoningText,
+    SystemMessage,
+    Text,
+    ToolCall,
     ToolCallArgsDelta,
     ToolCallNameDelta,
+    ToolChoice,
+    ToolChoiceSpecific,
+    ToolResult,
+    Usage,
     new_internal_call_id,
 )
 from ..errors import ProviderError, RequestError
-from ._base import (
-    HttpModel,
+from ._base import HttpModel, drive, json_object
+from ._convert import (
     arguments_dict,
     document_text,
-    drive,
     image_mime,
-    json_object,
     merge_params,
     source_base64,
     source_url,
 )
+from ._records import AnthropicBlock, AnthropicDelta, AnthropicEvent, AnthropicUsageRecord
 from ._sse import ServerSentEvent, aiter_sse_batches
 from ._trace import record_response
 
@@ -164,7 +159,7 @@ class AnthropicModel(HttpModel):
             text = event.data
             if not text or (text[0].isspace() and not text.strip()):
                 return False
-            data = json_object(text, self.provider_name)
+            data = json_object(text, self.provider_name, AnthropicEvent)
             kind = data.get("type")
             if kind == "content_block_delta" and state.tool is None:
                 delta: Any = data.get("delta")
@@ -176,7 +171,7 @@ class AnthropicModel(HttpModel):
                         out.append(RawText(delta["text"]))
                     return False
             if kind == "error":
-                error: dict[str, Any] = data.get("error") or {}
+                error = data.get("error") or {}
                 kind, message = error.get("type", "error"), error.get("message", "")
                 raise ProviderError(f"anthropic stream error: {kind}: {message}")
             out += state.take(kind, data)
@@ -199,9 +194,9 @@ class _StreamState:
         self.thinking: list[str] | None = None
         self.signature: list[str] = []
 
-    def take(self, kind: Any, data: dict[str, Any]) -> list[RawStreamingChoice]:
+    def take(self, kind: Any, data: AnthropicEvent) -> list[RawStreamingChoice]:
         if kind == "message_start":
-            message: dict[str, Any] = data.get("message") or {}
+            message = data.get("message") or {}
             record_response(message.get("id"), message.get("model"))
             usage = message.get("usage") or {}
             self.usage = AnthropicUsage(input_tokens=usage.get("input_tokens") or 0)
@@ -212,7 +207,7 @@ class _StreamState:
         elif kind == "content_block_stop":
             return self._stop()
         elif kind == "message_delta":
-            usage: dict[str, Any] = data.get("usage") or {}
+            usage: AnthropicUsageRecord = data.get("usage") or {}
             self.usage = AnthropicUsage(
                 input_tokens=usage.get("input_tokens") or self.usage.input_tokens,
                 output_tokens=usage.get("output_tokens") or 0,
@@ -225,7 +220,7 @@ class _StreamState:
                 return self._stop() if self.tool is not None or self.thinking is not None else []
         return []
 
-    def _start(self, block: dict[str, Any]) -> list[RawStreamingChoice]:
+    def _start(self, block: AnthropicBlock) -> list[RawStreamingChoice]:
         kind = block.get("type")
         if kind == "tool_use":
             iid = new_internal_call_id()
@@ -241,14 +236,14 @@ class _StreamState:
             self.thinking, self.signature = [], []
         elif kind == "redacted_thinking":
             return [RawReasoning(None, ReasoningRedacted(data=block.get("data", "")))]
-        elif kind == "text" and block.get("text"):
-            return [RawText(block["text"])]
+        elif kind == "text" and (text := block.get("text")):
+            return [RawText(text)]
         return []
 
-    def _delta(self, delta: dict[str, Any]) -> list[RawStreamingChoice]:
+    def _delta(self, delta: AnthropicDelta) -> list[RawStreamingChoice]:
         kind = delta.get("type")
-        if kind == "text_delta" and self.tool is None and delta.get("text"):
-            return [RawText(delta["text"])]
+        if kind == "text_delta" and self.tool is None and (text := delta.get("text")):
+            return [RawText(text)]
         if kind == "input_json_delta" and self.tool is not None:
             part = delta.get("partial_json") or ""
             self.tool["json"].append(part)

@@ -38,16 +38,13 @@ import dataclasses
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from ..errors import PromptCancelled, RigError, StreamingError, UserError
+from ._hooks import PromptHook
 from ._loop import RunLoop
-from .hooks import PromptHook
-from .messages import AnyMessage, Usage
-from .streaming import FinalResponse, MultiTurnStreamItem
-
-if TYPE_CHECKING:
-    from .agent import Agent
+from ._messages import AnyMessage, Usage
+from ._spec import AgentSpec
+from ._streaming import FinalResponse, MultiTurnStreamItem
 
 __all__ = ["PromptStream", "StreamingPromptRequest"]
 
@@ -56,7 +53,8 @@ __all__ = ["PromptStream", "StreamingPromptRequest"]
 class StreamingPromptRequest:
     """What to run: agent, prompt, history, turn budget, hook. Builder methods return copies."""
 
-    agent: Agent
+    agent: AgentSpec
+    """The agent that runs (an `Agent`)."""
     prompt: AnyMessage
     chat_history: list[AnyMessage] | None = None
     """`None` (no history given: `FinalResponse.history` stays `None`) differs from `[]`."""
@@ -69,7 +67,7 @@ class StreamingPromptRequest:
     """Store a final turn with reasoning twice, as rig's seed did (for parity tests only)."""
 
     @staticmethod
-    def new(agent: Agent, prompt: AnyMessage) -> StreamingPromptRequest:
+    def new(agent: AgentSpec, prompt: AnyMessage) -> StreamingPromptRequest:
         """A request that ignores the agent's default hook."""
         return StreamingPromptRequest(agent, prompt)
 

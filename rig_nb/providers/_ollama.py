@@ -11,17 +11,29 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from ..core.agent import CompletionRequest
-from ..core.content import DocumentContent, Image, Reasoning, Text, ToolCall, ToolResult
-from ..core.messages import AnyMessage, AssistantMessage, SystemMessage, Usage
-from ..core.streaming import RawFinal, RawReasoningDelta, RawStreamingChoice, RawText, RawToolCall
+from ..core import (
+    AnyMessage,
+    AssistantMessage,
+    CompletionRequest,
+    DocumentContent,
+    Image,
+    RawFinal,
+    RawReasoningDelta,
+    RawStreamingChoice,
+    RawText,
+    RawToolCall,
+    Reasoning,
+    SystemMessage,
+    Text,
+    ToolCall,
+    ToolResult,
+    Usage,
+)
 from ..errors import ProviderError, RequestError
-from ._base import (
-    HttpModel,
-    UniqueToolIds,
+from ._base import HttpModel, UniqueToolIds, drive
+from ._convert import (
     arguments_dict,
     document_text,
-    drive,
     function_tools,
     image_base64,
     merge_params,
@@ -29,6 +41,7 @@ from ._base import (
 )
 from ._http import StreamFormat
 from ._ndjson import aiter_ndjson_batches, decode_ndjson_line
+from ._records import OllamaFunction, OllamaLine, OllamaMessage
 from ._trace import record_response
 
 __all__ = ["OllamaModel", "OllamaResponse"]
@@ -111,12 +124,12 @@ class OllamaModel(HttpModel):
 
         def handle(text: str, out: list[RawStreamingChoice]) -> bool:
             nonlocal done
-            line = decode_ndjson_line(text, self.provider_name)
+            line = decode_ndjson_line(text, self.provider_name, OllamaLine)
             if line is None:
                 return False
-            if line.get("error"):
-                raise ProviderError(f"ollama error: {line['error']}")
-            message: dict[str, Any] = line.get("message") or {}
+            if error := line.get("error"):
+                raise ProviderError(f"ollama error: {error}")
+            message: OllamaMessage = line.get("message") or {}
             thinking = message.get("thinking")
             if isinstance(thinking, str) and thinking:
                 out.append(RawReasoningDelta(None, thinking))
@@ -124,7 +137,7 @@ class OllamaModel(HttpModel):
             if isinstance(content, str) and content:
                 out.append(RawText(content))
             for call in message.get("tool_calls") or []:
-                function: dict[str, Any] = call.get("function") or {}
+                function: OllamaFunction = call.get("function") or {}
                 name = function.get("name") or ""
                 out.append(
                     RawToolCall(
