@@ -29,6 +29,7 @@ import { imageSrc } from "./sanitize.js";
  * @typedef {object} BlockView
  * @property {HTMLElement} node
  * @property {Block["kind"]} kind
+ * @property {Block | null} [block]  the block last drawn (the view skips a block it already drew)
  * @property {(block: any) => void} update
  */
 

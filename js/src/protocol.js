@@ -1,6 +1,8 @@
 // @ts-check
 /**
- * The view-state protocol: the JSON the kernel syncs to the browser in the widget's `state` trait.
+ * The view-state protocol: the JSON the kernel syncs to the browser in the widget's `_state` trait
+ * (the whole state, when a run starts and when it ends) and the delta messages in between (only
+ * what changed since the last frame, numbered by `seq`).
  *
  * The kernel's side is `rig_nb/widgets/_protocol.py` (TypedDicts of the same names and keys, built
  * by `_reducer.py`); tests/widgets/test_protocol.py fails when the two differ, so change both
@@ -35,7 +37,11 @@
  * @property {Usage | null} total
  */
 
-/** @typedef {{mime: string, data: string}} DataImage */
+/**
+ * An image sent as data. On the wire `data` is the raw bytes (a binary buffer, a DataView); the
+ * reducer turns them into base64 ("" when the tool's base64 did not decode).
+ * @typedef {{mime: string, data: string}} DataImage
+ */
 /** @typedef {{url: string}} UrlImage */
 /** @typedef {DataImage | UrlImage} ImageRef */
 
@@ -81,6 +87,7 @@
 
 /**
  * @typedef {object} ViewState
+ * @property {number} seq  the number of the last frame (whole state or delta) it includes
  * @property {ViewStatus} status
  * @property {string} prompt
  * @property {Block[]} blocks
@@ -91,16 +98,52 @@
  */
 
 /**
- * Kernel → browser: the `state` trait (as `{type: "state", state}`), or a custom message with a
- * `type` (`widget.send(...)`), both through the reducer in state.js. Today only whole states; a
- * later `{type: "delta", ...}` (append-only updates, issue 10 point 12) is one more case there.
- * @typedef {{type: "state", state: unknown}} StateMessage
- * @typedef {StateMessage} Message
+ * A new block at the end; `index` is its position (the reducer checks it).
+ * @typedef {{op: "add", index: number, block: Block}} AddOp
  */
 
 /**
- * Browser → kernel: a click (rig_nb.widgets.FrontEndMessage).
- * @typedef {{kind: "stop"}} StopMessage
+ * Text appended to a block's `text` (text, reasoning) or `args` (a tool card).
+ * @typedef {{op: "append", index: number, field: "text" | "args", text: string}} AppendOp
+ */
+
+/**
+ * Fields of a block set (a card's status, decision, result...).
+ * @typedef {{op: "patch", index: number, fields: Record<string, unknown>}} PatchOp
+ */
+
+/** @typedef {AddOp | AppendOp | PatchOp} BlockOp */
+
+/**
+ * What changed since frame `seq - 1`: block ops in order, top-level fields set, notices and usage
+ * records appended, the usage total. It applies only to a state whose `seq` is `seq - 1`.
+ * @typedef {object} DeltaMessage
+ * @property {"delta"} type
+ * @property {number} seq
+ * @property {BlockOp[]} ops
+ * @property {Record<string, unknown>} [set]
+ * @property {string[]} [notices]
+ * @property {TurnUsage[]} [turns]
+ * @property {Usage | null} [total]
+ */
+
+/**
+ * The whole state: the `_state` trait (as `{type: "state", state}`), or the answer to
+ * `request_state`.
+ * @typedef {object} StateMessage
+ * @property {"state"} type
+ * @property {unknown} state  a ViewState, as JSON (the reducer normalises it)
+ */
+
+/**
+ * Kernel → browser, through the reducer in state.js.
+ * @typedef {StateMessage | DeltaMessage} Message
+ */
+
+/**
+ * Browser → kernel: a click (rig_nb.widgets.FrontEndMessage), or `request_state` (a view that
+ * attached mid-run, or missed a delta).
+ * @typedef {{kind: "stop" | "request_state"}} StopMessage
  * @typedef {{kind: "approve" | "skip" | "terminate" | "always_allow", id: string, reason: string}} DecisionMessage
  * @typedef {StopMessage | DecisionMessage} FrontEndMessage
  */

@@ -17,6 +17,7 @@ const TOOL_STATUSES = new Set(["streaming", "called", "waiting", "running", "don
 
 /** @type {ViewState} */
 export const EMPTY = Object.freeze({
+  seq: 0,
   status: "idle",
   prompt: "",
   blocks: [],
@@ -52,11 +53,30 @@ function usage(raw) {
   };
 }
 
+/**
+ * Image bytes as base64: the kernel sends them as a binary buffer (a DataView), a saved notebook's
+ * widget state may hold base64 already.
+ * @param {unknown} value
+ */
+export function base64(value) {
+  if (typeof value === "string") return value;
+  /** @type {Uint8Array | null} */
+  let bytes = null;
+  if (value instanceof ArrayBuffer) bytes = new Uint8Array(value);
+  else if (ArrayBuffer.isView(value)) bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (!bytes) return "";
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
 /** @param {unknown} raw @returns {ImageRef | null} */
 function image(raw) {
   const i = obj(raw);
   if (typeof i.url === "string") return { url: i.url };
-  if (typeof i.mime === "string" && typeof i.data === "string") return { mime: i.mime, data: i.data };
+  if (typeof i.mime === "string") return { mime: i.mime, data: base64(i.data) };
   return null;
 }
 
@@ -98,6 +118,7 @@ export function normalize(raw) {
   const status = str(s.status);
   const u = obj(s.usage);
   return {
+    seq: int(s.seq),
     status: /** @type {import("./protocol.js").ViewStatus} */ (RUN_STATUSES.has(status) ? status : "idle"),
     prompt: str(s.prompt),
     blocks: arr(s.blocks).map(block).filter((b) => b !== null),
@@ -112,19 +133,107 @@ export function normalize(raw) {
 }
 
 /**
+ * One delta applied, or null when it does not fit (a block op at a position the state does not
+ * have): the view then asks for the whole state. Blocks that did not change stay the same
+ * objects, so the view redraws only the others.
+ * @param {ViewState} state
+ * @param {Record<string, unknown>} delta
+ * @returns {ViewState | null}
+ */
+function applyDelta(state, delta) {
+  const blocks = state.blocks.slice();
+  for (const raw of arr(delta.ops)) {
+    const op = obj(raw);
+    const index = int(op.index);
+    const current = blocks[index];
+    if (op.op === "add") {
+      const added = block(op.block);
+      if (index !== blocks.length || !added) return null;
+      blocks.push(added);
+    } else if (op.op === "append") {
+      const field = op.field === "args" ? "args" : "text";
+      if (!current || !(field in current)) return null;
+      blocks[index] = /** @type {Block} */ ({ ...current, [field]: /** @type {any} */ (current)[field] + str(op.text) });
+    } else if (op.op === "patch") {
+      const patched = current && block({ ...current, ...obj(op.fields), kind: current.kind });
+      if (!patched) return null;
+      blocks[index] = patched;
+    } else {
+      return null;
+    }
+  }
+  const set = obj(delta.set);
+  const merged = normalize({
+    ...state,
+    ...set,
+    blocks: [],
+    notices: [],
+    usage: { turns: [], total: "total" in delta ? delta.total : state.usage.total },
+  });
+  const notices = arr(delta.notices).map(str);
+  const turns = arr(delta.turns).map((t) => ({ ...usage(t), turn: int(obj(t).turn) }));
+  return {
+    ...merged,
+    seq: int(delta.seq),
+    blocks,
+    // unchanged lists stay the same objects: the view redraws what is new only
+    notices: notices.length ? [...state.notices, ...notices] : state.notices,
+    usage: {
+      turns: turns.length ? [...state.usage.turns, ...turns] : state.usage.turns,
+      total: merged.usage.total,
+    },
+  };
+}
+
+/**
+ * One message from the kernel: the next state, and whether the view must ask for the whole state
+ * (a delta that skips a frame, or does not fit). A whole state always replaces the state; a delta
+ * applies only to the frame before it (`seq`), an older one is ignored. Pure.
+ * @param {ViewState} state
+ * @param {Message | {type: string}} message
+ * @returns {{next: ViewState, resync: boolean}}
+ */
+export function step(state, message) {
+  const m = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (message));
+  if (m.type === "state") return { next: normalize(m.state), resync: false };
+  if (m.type !== "delta") return { next: state, resync: false };
+  const seq = int(m.seq);
+  if (seq <= state.seq) return { next: state, resync: false };
+  const next = seq === state.seq + 1 ? applyDelta(state, m) : null;
+  return next ? { next, resync: false } : { next: state, resync: true };
+}
+
+/**
  * The reducer: the state after one message from the kernel. Pure: `state` is never changed.
- * A message it does not know leaves the state as it was.
+ * A message it does not know, or a delta that does not fit, leaves the state as it was.
  * @param {ViewState} state
  * @param {Message | {type: string}} message
  * @returns {ViewState}
  */
 export function apply(state, message) {
-  switch (message.type) {
-    case "state":
-      return normalize(/** @type {import("./protocol.js").StateMessage} */ (message).state);
-    default:
-      return state;
-  }
+  return step(state, message).next;
+}
+
+/**
+ * Binary buffers of a custom message put back where the kernel took them from (`buffer_paths`,
+ * as ipywidgets does for trait state).
+ * @param {unknown} message
+ * @param {unknown[]} [buffers]
+ * @returns {unknown}
+ */
+export function withBuffers(message, buffers) {
+  const m = obj(message);
+  const paths = arr(m.buffer_paths);
+  if (!paths.length || !buffers?.length) return message;
+  const copy = structuredClone({ ...m, buffer_paths: undefined });
+  paths.forEach((rawPath, i) => {
+    const path = arr(rawPath);
+    /** @type {any} */
+    let node = copy;
+    for (const key of path.slice(0, -1)) node = node?.[/** @type {string} */ (key)];
+    if (node && typeof node === "object" && path.length) node[/** @type {string} */ (path[path.length - 1])] = buffers[i];
+  });
+  return copy;
 }
 
 /** The run can still be stopped. @param {ViewState} state */

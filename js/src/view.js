@@ -12,7 +12,7 @@ import { blockView } from "./blocks.js";
 import { copyButton } from "./copy.js";
 import { h } from "./dom.js";
 import { TailBox } from "./scroll.js";
-import { EMPTY, STATUS_LABELS, answerText, apply, isLive, usageLine } from "./state.js";
+import { EMPTY, STATUS_LABELS, answerText, isLive, step, usageLine, withBuffers } from "./state.js";
 
 /** @typedef {import("./protocol.js").ViewState} ViewState */
 /** @typedef {import("./protocol.js").FrontEndMessage} FrontEndMessage */
@@ -20,7 +20,7 @@ import { EMPTY, STATUS_LABELS, answerText, apply, isLive, usageLine } from "./st
 
 /**
  * The widget's traits, as the kernel defines them (rig_nb.widgets.AgentView).
- * @typedef {{state: unknown, rendered: boolean}} Model
+ * @typedef {{_state: unknown, rendered: boolean}} Model
  */
 
 export class AgentView {
@@ -37,6 +37,10 @@ export class AgentView {
     this.context = { send, open: new Map(), reasons: new Map() };
     /** @type {BlockView[]} */
     this.blocks = [];
+    /** A request for the whole state is on its way. */
+    this.awaitingState = false;
+    /** @type {string[] | null} */
+    this.drawnNotices = null;
 
     this.root = h("div", "rig-nb");
     const header = h("div", "rig-header");
@@ -70,16 +74,24 @@ export class AgentView {
     this.root.append(header, this.prompt, this.body, this.tail.toggle, this.notices, this.banner, this.usage);
     el.appendChild(this.root);
 
-    this.onChange = () => this.receive({ type: "state", state: model.get("state") });
-    model.on("change:state", this.onChange);
-    /** Messages sent with `widget.send({"type": ...})` go through the same reducer. @param {unknown} msg */
-    this.onMessage = (msg) => {
+    this.onChange = () => this.receive({ type: "state", state: model.get("_state") });
+    model.on("change:_state", this.onChange);
+    /**
+     * Messages sent with `widget.send({"type": ...})` (deltas, whole states) go through the same
+     * reducer, their binary buffers (images) put back in place.
+     * @param {unknown} msg
+     * @param {unknown[]} [buffers]
+     */
+    this.onMessage = (msg, buffers) => {
       if (msg && typeof msg === "object" && typeof (/** @type {{type?: unknown}} */ (msg).type) === "string") {
-        this.receive(/** @type {import("./protocol.js").Message} */ (msg));
+        this.receive(/** @type {import("./protocol.js").Message} */ (withBuffers(msg, buffers)));
       }
     };
     model.on("msg:custom", this.onMessage);
     this.onChange();
+    // A run under way: the trait holds its start (the deltas since went to the views that were
+    // there), so ask for the whole state.
+    if (isLive(this.state)) this.requestState();
     model.set("rendered", true);
     model.save_changes();
   }
@@ -89,8 +101,17 @@ export class AgentView {
    * @param {import("./protocol.js").Message} message
    */
   receive(message) {
-    const next = apply(this.state, message);
+    const { next, resync } = step(this.state, message);
+    if (message.type === "state") this.awaitingState = false;
+    if (resync) this.requestState();
     if (next !== this.state) this.draw(next);
+  }
+
+  /** Ask the kernel for the whole state (once until it comes). */
+  requestState() {
+    if (this.awaitingState) return;
+    this.awaitingState = true;
+    this.model.send({ kind: "request_state" });
   }
 
   /** @param {ViewState} state */
@@ -107,17 +128,22 @@ export class AgentView {
 
     state.blocks.forEach((block, i) => {
       let view = this.blocks[i];
+      if (view && view.block === block) return; // unchanged: a delta keeps the same object
       if (!view || view.kind !== block.kind) {
         const fresh = blockView(block.kind, this.context);
         if (view) view.node.replaceWith(fresh.node);
         else this.blockList.appendChild(fresh.node);
         this.blocks[i] = view = fresh;
       }
+      view.block = block;
       view.update(block);
     });
     for (const view of this.blocks.splice(state.blocks.length)) view.node.remove();
 
-    this.notices.replaceChildren(...state.notices.map((n) => h("div", "rig-notice", n)));
+    if (state.notices !== this.drawnNotices) {
+      this.drawnNotices = state.notices;
+      this.notices.replaceChildren(...state.notices.map((n) => h("div", "rig-notice", n)));
+    }
     this.banner.textContent = state.error ?? "";
     this.banner.className = state.error ? `rig-banner rig-banner-${state.status}` : "rig-banner";
     this.usage.textContent = usageLine(state);
@@ -126,7 +152,7 @@ export class AgentView {
   }
 
   destroy() {
-    this.model.off("change:state", this.onChange);
+    this.model.off("change:_state", this.onChange);
     this.model.off("msg:custom", this.onMessage);
     this.tail.disconnect();
     titleBadge().set(this, false);

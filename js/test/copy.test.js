@@ -9,7 +9,7 @@ let views = [];
 
 /** @param {unknown} initial */
 function mount(initial) {
-  const model = new FakeModel({ state: initial });
+  const model = new FakeModel({ _state: initial });
   const el = document.createElement("div");
   document.body.appendChild(el);
   views.push(new AgentView(/** @type {any} */ (model), el));

@@ -86,8 +86,8 @@ export class FakeModel {
   }
   /** What the kernel does: set the state trait, fire change:state. @param {unknown} state */
   push(state) {
-    this.traits.state = state;
-    for (const handler of this.handlers.get("change:state") ?? []) handler();
+    this.traits._state = state;
+    for (const handler of this.handlers.get("change:_state") ?? []) handler();
   }
   listeners() {
     return [...this.handlers.values()].reduce((n, s) => n + s.size, 0);

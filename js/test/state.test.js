@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { EMPTY, STATUS_LABELS, answerText, apply, isLive, normalize, usageLine, usageText, waitingCalls } from "../src/state.js";
+import { EMPTY, STATUS_LABELS, answerText, apply, base64, isLive, normalize, step, usageLine, usageText, waitingCalls, withBuffers } from "../src/state.js";
 import { state, tool } from "./helpers.js";
 
 describe("apply (the reducer)", () => {
@@ -23,17 +23,18 @@ describe("apply (the reducer)", () => {
     assert.equal(EMPTY.status, "idle");
   });
 
-  test("an unknown message (say, a later delta type this build does not know) keeps the state", () => {
+  test("an unknown message (say, a later type this build does not know) keeps the state", () => {
     const current = apply(EMPTY, { type: "state", state: state() });
-    assert.equal(apply(current, { type: "delta" }), current);
+    assert.equal(apply(current, { type: "later" }), current);
     assert.equal(apply(current, { type: "" }), current);
   });
 
   test("every message kind the protocol defines is handled", () => {
-    // protocol.js's Message union has one member today; this fails when one is added unhandled.
-    for (const type of ["state"]) {
-      const next = apply(EMPTY, { type, state: state({ status: "done" }) });
+    // protocol.js's Message union: a whole state, a delta; this fails when one is added unhandled.
+    for (const type of ["state", "delta"]) {
+      const next = apply(EMPTY, { type, seq: 1, ops: [], set: { status: "done" }, state: state({ status: "done" }) });
       assert.notEqual(next, EMPTY, type);
+      assert.equal(next.status, "done", type);
     }
   });
 });
@@ -134,5 +135,114 @@ describe("questions the view asks", () => {
       usageLine(s([{ turn: 0, ...zero }, { turn: 1, input_tokens: 1, output_tokens: 2, total_tokens: 3 }], { input_tokens: 1, output_tokens: 2, total_tokens: 3 })),
       "turn 2: 1 in · 2 out · 3 total  |  total: 1 in · 2 out · 3 total",
     );
+  });
+});
+
+describe("deltas (append-only updates)", () => {
+  const start = () => apply(EMPTY, {
+    type: "state",
+    state: state({ seq: 4, blocks: [{ kind: "text", turn: 0, text: "Hel" }, tool({ status: "called" })] }),
+  });
+
+  test("ops apply in order: text appended, a card patched, a block added; fields set", () => {
+    const s = start();
+    const next = apply(s, {
+      type: "delta", seq: 5,
+      ops: [
+        { op: "append", index: 0, field: "text", text: "lo" },
+        { op: "patch", index: 1, fields: { status: "done", result: { text: "ok", json: false, images: [] } } },
+        { op: "add", index: 2, block: { kind: "text", turn: 1, text: "Next" } },
+        { op: "append", index: 2, field: "text", text: " turn" },
+      ],
+      set: { status: "waiting", error: null },
+      notices: ["n1"],
+      turns: [{ turn: 0, input_tokens: 3, output_tokens: 2, total_tokens: 5 }],
+      total: { input_tokens: 3, output_tokens: 2, total_tokens: 5 },
+    });
+    assert.equal(next.seq, 5);
+    assert.equal(next.status, "waiting");
+    assert.deepEqual(next.blocks.map((b) => (b.kind === "tool" ? b.status : b.text)), ["Hello", "done", "Next turn"]);
+    assert.deepEqual(next.notices, ["n1"]);
+    assert.equal(next.usage.turns.length, 1);
+    assert.equal(next.usage.total?.total_tokens, 5);
+    const more = apply(next, { type: "delta", seq: 6, ops: [], notices: ["n2"], turns: [{ turn: 1, total_tokens: 1 }] });
+    assert.deepEqual(more.notices, ["n1", "n2"]);
+    assert.equal(more.usage.turns.length, 2);
+    assert.equal(more.usage.total?.total_tokens, 5); // no total: kept
+  });
+
+  test("blocks a delta does not touch stay the same objects (the view skips them)", () => {
+    const s = start();
+    const next = apply(s, { type: "delta", seq: 5, ops: [{ op: "append", index: 0, field: "text", text: "!" }] });
+    assert.notEqual(next.blocks[0], s.blocks[0]);
+    assert.equal(next.blocks[1], s.blocks[1]);
+    assert.equal(next.notices, s.notices);
+    assert.equal(next.usage.turns, s.usage.turns);
+  });
+
+  test("tool arguments grow by append; a patch is normalised like a whole state", () => {
+    const s = start();
+    const next = apply(s, {
+      type: "delta", seq: 5,
+      ops: [
+        { op: "append", index: 1, field: "args", text: "more" },
+        { op: "patch", index: 1, fields: { status: "bogus", name: 7, kind: "text" } },
+      ],
+    });
+    const card = /** @type {import("../src/protocol.js").ToolBlock} */ (next.blocks[1]);
+    assert.equal(card.kind, "tool"); // a patch cannot change a block's kind
+    assert.ok(card.args.endsWith("more"));
+    assert.equal(card.status, "error");
+    assert.equal(card.name, "7");
+  });
+
+  test("a delta for another frame: an old one is ignored, a gap asks for the whole state", () => {
+    const s = start();
+    assert.deepEqual(step(s, { type: "delta", seq: 4, ops: [] }), { next: s, resync: false });
+    assert.deepEqual(step(s, { type: "delta", seq: 3, ops: [] }), { next: s, resync: false });
+    assert.deepEqual(step(s, { type: "delta", seq: 6, ops: [] }), { next: s, resync: true });
+    const fine = step(s, { type: "delta", seq: 5, ops: [] });
+    assert.equal(fine.resync, false);
+    assert.equal(fine.next.seq, 5);
+  });
+
+  test("a delta that does not fit the state changes nothing and asks for the whole state", () => {
+    const s = start();
+    const misfits = [
+      [{ op: "append", index: 7, field: "text", text: "x" }],
+      [{ op: "add", index: 0, block: { kind: "text", turn: 0, text: "x" } }],
+      [{ op: "add", index: 2, block: { kind: "nonsense" } }],
+      [{ op: "patch", index: 9, fields: {} }],
+      [{ op: "explode", index: 0 }],
+      [{ op: "append", index: 0, field: "text", text: "ok" }, { op: "append", index: 5, field: "text", text: "x" }],
+    ];
+    for (const ops of misfits) {
+      assert.deepEqual(step(s, { type: "delta", seq: 5, ops }), { next: s, resync: true }, JSON.stringify(ops));
+    }
+  });
+
+  test("a whole state always replaces, whatever its number", () => {
+    const s = start();
+    const back = apply(s, { type: "state", state: state({ seq: 1, prompt: "new run" }) });
+    assert.equal(back.seq, 1);
+    assert.equal(back.prompt, "new run");
+  });
+
+  test("image bytes (a binary buffer) are put back in place and become base64", () => {
+    const bytes = new Uint8Array([137, 80, 78, 71]);
+    const message = withBuffers(
+      {
+        type: "delta", seq: 5,
+        ops: [{ op: "patch", index: 1, fields: { result: { text: "", json: false, images: [{ mime: "image/png", data: null }] } } }],
+        buffer_paths: [["ops", 0, "fields", "result", "images", 0, "data"]],
+      },
+      [new DataView(bytes.buffer)],
+    );
+    const next = apply(start(), /** @type {any} */ (message));
+    const card = /** @type {import("../src/protocol.js").ToolBlock} */ (next.blocks[1]);
+    assert.deepEqual(card.result?.images, [{ mime: "image/png", data: "iVBORw==" }]);
+    assert.equal(base64(bytes.buffer), "iVBORw==");
+    assert.equal(base64("already"), "already");
+    assert.equal(base64(42), "");
   });
 });

@@ -10,7 +10,7 @@ let views = [];
 
 /** @param {unknown} initial */
 function mount(initial = state()) {
-  const model = new FakeModel({ state: initial });
+  const model = new FakeModel({ _state: initial });
   const el = document.createElement("div");
   document.body.appendChild(el);
   const view = new AgentView(/** @type {any} */ (model), el);
@@ -67,7 +67,7 @@ describe("messages", () => {
 
   test("the anywidget entry renders and returns its cleanup", async () => {
     const { default: widget } = await import("../src/index.js");
-    const model = new FakeModel({ state: state({ prompt: "entry" }) });
+    const model = new FakeModel({ _state: state({ prompt: "entry" }) });
     const el = document.createElement("div");
     const cleanup = widget.render(/** @type {any} */ ({ model, el }));
     assert.equal(el.querySelector(".rig-prompt-text")?.textContent, "entry");
@@ -84,7 +84,8 @@ describe("Stop, status, banner and usage", () => {
     const stop = /** @type {HTMLButtonElement} */ ($(".rig-stop"));
     assert.equal(stop.hidden, false);
     stop.click();
-    assert.deepEqual(model.sent, [{ kind: "stop" }]);
+    // (a view that opens on a running state first asks for the whole state: see "deltas")
+    assert.deepEqual(model.sent, [{ kind: "request_state" }, { kind: "stop" }]);
     for (const [status, hidden] of [["waiting", false], ["done", true], ["error", true], ["cancelled", true], ["running", false]]) {
       model.push(state({ status }));
       assert.equal(stop.hidden, hidden, String(status));
@@ -238,5 +239,65 @@ describe("approvals", () => {
     assert.equal(model.listeners(), 2);
     view.destroy();
     assert.equal(model.listeners(), 0);
+  });
+});
+
+describe("deltas in the view", () => {
+  /** @param {FakeModel} model @param {unknown} msg @param {unknown[]} [buffers] */
+  const custom = (model, msg, buffers = []) => {
+    for (const handler of model.handlers.get("msg:custom") ?? []) handler(msg, buffers);
+  };
+
+  test("only the blocks a delta changed are drawn again", () => {
+    const blocks = [
+      { kind: "text", turn: 0, text: "First **block**" },
+      tool({ id: "a", status: "done", result: { text: "r", json: false, images: [] } }),
+      { kind: "text", turn: 1, text: "Second" },
+    ];
+    const { model, $$ } = mount(state({ seq: 1, status: "done", blocks }));
+    const [first, card, second] = $$(".rig-blocks > *");
+    custom(model, { type: "delta", seq: 2, ops: [{ op: "append", index: 2, field: "text", text: " and more" }] });
+    const after = $$(".rig-blocks > *");
+    assert.equal(after[0], first);
+    assert.equal(after[1], card); // the card was not rebuilt
+    assert.equal(after[2], second);
+    assert.match(second.textContent ?? "", /Second and more/);
+    custom(model, { type: "delta", seq: 3, ops: [{ op: "patch", index: 1, fields: { status: "error", failed: true } }] });
+    assert.notEqual($$(".rig-blocks > *")[1], card);
+    assert.match($$(".rig-blocks > *")[1].className, /rig-tool-error/);
+  });
+
+  test("a missed delta asks for the whole state once; the answer puts the view in step", () => {
+    const { model, $ } = mount(state({ seq: 1, status: "done", blocks: [{ kind: "text", turn: 0, text: "a" }] }));
+    custom(model, { type: "delta", seq: 3, ops: [{ op: "append", index: 0, field: "text", text: "c" }] });
+    custom(model, { type: "delta", seq: 4, ops: [{ op: "append", index: 0, field: "text", text: "d" }] });
+    assert.deepEqual(model.sent, [{ kind: "request_state" }]);
+    assert.equal($(".rig-md")?.textContent?.trim(), "a");
+    custom(model, { type: "state", state: state({ seq: 4, status: "running", blocks: [{ kind: "text", turn: 0, text: "abcd" }] }) });
+    assert.equal($(".rig-md")?.textContent?.trim(), "abcd");
+    custom(model, { type: "delta", seq: 5, ops: [{ op: "append", index: 0, field: "text", text: "e" }] });
+    assert.equal($(".rig-md")?.textContent?.trim(), "abcde");
+    custom(model, { type: "delta", seq: 9, ops: [] });
+    assert.deepEqual(model.sent, [{ kind: "request_state" }, { kind: "request_state" }]);
+  });
+
+  test("a view that opens on a finished run asks for nothing", () => {
+    const { model } = mount(state({ status: "done" }));
+    assert.deepEqual(model.sent, []);
+  });
+
+  test("an image in a delta arrives as bytes and shows as a raster data URL", () => {
+    const { model, $ } = mount(state({ seq: 1, status: "running", blocks: [tool({ status: "running" })] }));
+    const png = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]);
+    custom(
+      model,
+      {
+        type: "delta", seq: 2,
+        ops: [{ op: "patch", index: 0, fields: { status: "done", result: { text: "", json: false, images: [{ mime: "image/png", data: null }] } } }],
+        buffer_paths: [["ops", 0, "fields", "result", "images", 0, "data"]],
+      },
+      [new DataView(png.buffer)],
+    );
+    assert.equal($(".rig-image")?.getAttribute("src"), "data:image/png;base64,iVBORw0KGgo=");
   });
 });

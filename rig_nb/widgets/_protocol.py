@@ -1,7 +1,11 @@
 """The messages between the kernel and the browser: the view state, and the clicks.
 
-The kernel syncs a `ViewState` in the widget's `state` trait (the reducer in `_reducer.py`
-builds it); the browser sends a `FrontEndMessage` per click. The front end's copy of these types
+The kernel syncs a whole `ViewState` in the widget's `state` trait when a run starts and when it
+ends (the exact final state); in between it sends `DeltaMessage`s (custom comm messages): only
+what changed since the last frame, numbered by `seq`. A front end that misses one (or attaches
+mid-run) asks for the whole state (`request_state`) and gets a `StateMessage`. The reducer in
+`_reducer.py` builds the state, `_delta.py` the deltas; the browser sends a `FrontEndMessage` per
+click. The front end's copy of these types
 is the JSDoc in `js/src/protocol.js`, with the same names and keys (tests/widgets/test_protocol.py
 compares them): change both together.
 
@@ -14,12 +18,18 @@ from __future__ import annotations
 from typing import Literal, TypedDict
 
 __all__ = [
+    "AddOp",
+    "AppendOp",
     "Block",
+    "BlockOp",
     "DataImage",
+    "DeltaMessage",
     "FrontEndMessage",
     "ImageRef",
+    "PatchOp",
     "ReasoningBlock",
     "RunStatus",
+    "StateMessage",
     "TextBlock",
     "ToolBlock",
     "ToolOutput",
@@ -59,10 +69,14 @@ class UsageReport(TypedDict):
 
 
 class DataImage(TypedDict):
-    """An image sent as data (`mime` is `image/png`...; the front end shows raster types)."""
+    """An image sent as data (`mime` is `image/png`...; the front end shows raster types).
+
+    `data` is the raw bytes: they cross the comm as a binary buffer, once (never as base64 in
+    JSON); empty when the tool's base64 did not decode.
+    """
 
     mime: str
-    data: str
+    data: bytes
 
 
 class UrlImage(TypedDict):
@@ -123,8 +137,9 @@ Block = TextBlock | ReasoningBlock | ToolBlock
 
 
 class ViewState(TypedDict):
-    """The whole state of a run's view."""
+    """The whole state of a run's view; `seq` is the number of the last frame it includes."""
 
+    seq: int
     status: RunStatus
     prompt: str
     blocks: list[Block]
@@ -134,9 +149,67 @@ class ViewState(TypedDict):
     final: str | None
 
 
-class FrontEndMessage(TypedDict, total=False):
-    """What the browser sends: a button click (`stop`, or a decision on the card `id`)."""
+class AddOp(TypedDict):
+    """A new block, at the end (`index` is its position: the front end checks it)."""
 
-    kind: Literal["approve", "skip", "terminate", "stop", "always_allow"]
+    op: Literal["add"]
+    index: int
+    block: Block
+
+
+class AppendOp(TypedDict):
+    """Text appended to a block's `text` (text, reasoning) or `args` (a tool card)."""
+
+    op: Literal["append"]
+    index: int
+    field: Literal["text", "args"]
+    text: str
+
+
+class PatchOp(TypedDict):
+    """Fields of a block set (a card's status, decision, result...)."""
+
+    op: Literal["patch"]
+    index: int
+    fields: dict[str, object]
+
+
+BlockOp = AddOp | AppendOp | PatchOp
+
+
+class _DeltaBase(TypedDict):
+    type: Literal["delta"]
+    seq: int
+    ops: list[BlockOp]
+
+
+class DeltaMessage(_DeltaBase, total=False):
+    """What changed since frame `seq - 1`.
+
+    Block ops in order, top-level fields set, notices and usage records appended, the usage
+    total. It applies only to a state whose `seq` is `seq - 1`.
+    """
+
+    set: dict[str, object]
+    notices: list[str]
+    turns: list[TurnUsage]
+    total: Usage | None
+
+
+class StateMessage(TypedDict):
+    """The whole state (the answer to `request_state`)."""
+
+    type: Literal["state"]
+    state: ViewState
+
+
+class FrontEndMessage(TypedDict, total=False):
+    """What the browser sends.
+
+    A button click (`stop`, or a decision on the card `id`), or `request_state` (a view that
+    attached mid-run, or missed a delta).
+    """
+
+    kind: Literal["approve", "skip", "terminate", "stop", "always_allow", "request_state"]
     id: str
     reason: str

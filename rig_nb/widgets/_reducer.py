@@ -1,11 +1,15 @@
 """Pure: stream items in, view state out. No IPython, no widgets; unit-tested on every item kind.
 
-The state is a `_ViewStateData`: plain JSON, synced to the browser as is. A tool card's
-`failed` flag comes from the loop (`StreamedToolResult.error`), never from the result's text.
+The state is a `_ViewStateData`: plain JSON (images as bytes), synced to the browser whole when a
+run starts and ends, and as deltas in between: every change is reported to a `Changes` (`_delta.py`)
+so a frame sends only what changed. A tool card's `failed` flag comes from the loop
+(`StreamedToolResult.error`), never from the result's text.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import json
 from typing import Any
@@ -27,7 +31,16 @@ from ..core import (
     Url,
     Usage,
 )
-from ._protocol import ImageRef, ReasoningBlock, TextBlock, ToolBlock, ToolStatus
+from ._delta import Changes
+from ._protocol import (
+    DeltaMessage,
+    ImageRef,
+    ReasoningBlock,
+    RunStatus,
+    TextBlock,
+    ToolBlock,
+    ToolStatus,
+)
 from ._protocol import Usage as UsageData
 from ._protocol import ViewState as ViewStateData
 
@@ -51,8 +64,9 @@ def usage_dict(usage: Usage) -> UsageData:
 class ViewState:
     """The state of one run's view, built item by item."""
 
-    def __init__(self, prompt: str = "") -> None:
+    def __init__(self, prompt: str = "", *, seq: int = 0) -> None:
         self.state: ViewStateData = {
+            "seq": seq,
             "status": "running",
             "prompt": prompt,
             "blocks": [],
@@ -64,10 +78,11 @@ class ViewState:
         self._turn = 0
         self._after_results = False
         self._tools: dict[str, ToolBlock] = {}
-        self._chunks: dict[int, list[str]] = {}
-        """Text of growing blocks (by index), joined only when a snapshot is taken: appending
-        to a block's string for each token would be quadratic on long answers."""
-        self._stale: set[int] = set()
+        self._index: dict[str, int] = {}
+        """Each card's position in `blocks`, by internal call id."""
+        self._waiting: set[str] = set()
+        self.changes = Changes()
+        self.changes.seq = seq
 
     # -- items ---------------------------------------------------------------------------------
 
@@ -77,6 +92,7 @@ class ViewState:
             self.state["status"] = "done"
             self.state["final"] = item.response
             self.state["usage"]["total"] = usage_dict(item.aggregated_usage)
+            self.changes.set_top("status", "final", "total")
             return
         if isinstance(item, StreamUserItem):
             self._result(item.content)
@@ -93,17 +109,21 @@ class ViewState:
         elif isinstance(content, Reasoning):
             self._reasoning(content)
         elif isinstance(content, StreamedToolCallDelta):
-            block = self._tool(content.internal_call_id, content.id)
+            iid = content.internal_call_id
+            block = self._tool(iid, content.id)
             if isinstance(content.content, ToolCallNameDelta):
                 block["name"] = content.content.name
+                self.changes.set_field(self._index[iid], "name")
             else:
                 block["args"] += content.content.delta
+                self.changes.grow_args(self._index[iid])
         elif isinstance(content, StreamedToolCall):
-            call = content.tool_call
-            block = self._tool(content.internal_call_id, call.id)
+            call, iid = content.tool_call, content.internal_call_id
+            block = self._tool(iid, call.id)
             block["name"] = call.function.name
             block["args"] = _pretty(call.function.arguments)
             block["status"] = "called"
+            self.changes.set_field(self._index[iid], "name", "args", "status")
         else:  # StreamedFinal: the turn's usage
             usage = content.token_usage()
             if usage is not None:
@@ -123,9 +143,7 @@ class ViewState:
 
     def _grow(self, text: str) -> None:
         """Append to the last block's text."""
-        index = len(self.state["blocks"]) - 1
-        self._chunks.setdefault(index, []).append(text)
-        self._stale.add(index)
+        self.changes.grow_text(len(self.state["blocks"]) - 1, text)
 
     def _text(self, text: str) -> None:
         if self._last_text() is None:
@@ -140,14 +158,6 @@ class ViewState:
             )
         self._grow(text)
 
-    def _materialize(self) -> None:
-        blocks = self.state["blocks"]
-        for index in self._stale:
-            block = blocks[index]
-            if block["kind"] != "tool":
-                block["text"] = "".join(self._chunks[index])
-        self._stale.clear()
-
     def _reasoning(self, reasoning: Reasoning) -> None:
         """A full block is the finished form of the deltas before it: shown once, not twice."""
         text = reasoning.display_text() or _ENCRYPTED
@@ -158,8 +168,8 @@ class ViewState:
                 break
             if block["kind"] == "reasoning" and not block["done"]:
                 block["text"], block["done"] = text, True
-                self._chunks[index] = [text]
-                self._stale.discard(index)
+                self.changes.set_text(index, text)
+                self.changes.set_field(index, "done")
                 return
         block = self._last_reasoning()
         if block is not None and block["done"] and text == _ENCRYPTED:
@@ -170,9 +180,11 @@ class ViewState:
         block = self._tools.get(internal_call_id)
         if block is None:
             block = self._tools[internal_call_id] = _new_card(self._turn, internal_call_id)
+            self._index[internal_call_id] = len(self.state["blocks"])
             self.state["blocks"].append(block)
-        if call_id:
+        if call_id and block["call_id"] != call_id:
             block["call_id"] = call_id
+            self.changes.set_field(self._index[internal_call_id], "call_id")
         return block
 
     def _result(self, streamed: StreamedToolResult) -> None:
@@ -190,13 +202,17 @@ class ViewState:
             pass
         images = [image for c in result.content if isinstance(c, Image) if (image := _image(c))]
         block["result"] = {"text": text, "json": is_json, "images": images}
+        index = self._index[streamed.internal_call_id]
+        self.changes.set_field(index, "result")
         if block["status"] == "skipped":
             return
         if streamed.error is not None:
             # A tool that raised, bad arguments, or no such tool: the loop says so and what.
             block["status"], block["failed"], block["decision"] = "error", True, streamed.error
+            self.changes.set_field(index, "status", "failed", "decision")
         else:
             block["status"] = "done"
+            self.changes.set_field(index, "status")
 
     # -- approvals and endings -------------------------------------------------------------------
 
@@ -208,11 +224,22 @@ class ViewState:
         if block is None:
             return
         block["status"] = status
+        index = self._index[internal_call_id]
+        self.changes.set_field(index, "status")
         if decision is not None:
             block["decision"] = decision
-        waiting = any(b["status"] == "waiting" for b in self._tools.values())
+            self.changes.set_field(index, "decision")
+        if status == "waiting":
+            self._waiting.add(internal_call_id)
+        else:
+            self._waiting.discard(internal_call_id)
         if self.state["status"] in ("running", "waiting"):
-            self.state["status"] = "waiting" if waiting else "running"
+            self._set_status("waiting" if self._waiting else "running")
+
+    def _set_status(self, status: RunStatus) -> None:
+        if self.state["status"] != status:
+            self.state["status"] = status
+            self.changes.set_top("status")
 
     def tool_name(self, internal_call_id: str) -> str | None:
         """The name of a tool card's tool."""
@@ -227,26 +254,44 @@ class ViewState:
         """The run ended without an answer."""
         self.state["status"] = "cancelled" if cancelled else "error"
         self.state["error"] = message
-        for block in self._tools.values():
+        self.changes.set_top("status", "error")
+        for iid, block in self._tools.items():
             if block["status"] in ("streaming", "called", "waiting", "running"):
                 block["status"] = "skipped"
                 block["decision"] = block["decision"] or "not run: the run ended"
-        for block in self.state["blocks"]:
-            if block["kind"] == "reasoning":
+                self.changes.set_field(self._index[iid], "status", "decision")
+        self._waiting.clear()
+        for index, block in enumerate(self.state["blocks"]):
+            if block["kind"] == "reasoning" and not block["done"]:
                 block["done"] = True
+                self.changes.set_field(index, "done")
 
     def total(self, usage: Usage) -> None:
         """The summed usage so far (also for runs that ended early)."""
-        self.state["usage"]["total"] = usage_dict(usage)
+        total = usage_dict(usage)
+        if total != self.state["usage"]["total"]:
+            self.state["usage"]["total"] = total
+            self.changes.set_top("total")
 
     def snapshot(self) -> ViewStateData:
-        """A copy to hand to the widget (traitlets compares by value)."""
-        self._materialize()
-        return copy.deepcopy(self.state)
+        """The whole state, as a copy, numbered as the next frame: all of it counts as sent."""
+        return copy.deepcopy(self.changes.whole(self.state))
+
+    def delta(self) -> DeltaMessage | None:
+        """What changed since the last frame (`None`: nothing).
+
+        Its values are the live state's own objects: serialize it before the next item comes.
+        """
+        return self.changes.delta(self.state)
+
+    def current(self) -> ViewStateData:
+        """The live state, text joined (not a copy: read it, don't keep it)."""
+        self.changes.materialize(self.state)
+        return self.state
 
     def text(self) -> str:
         """All streamed assistant text, in order."""
-        self._materialize()
+        self.changes.materialize(self.state)
         return "".join(b["text"] for b in self.state["blocks"] if b["kind"] == "text")
 
 
@@ -273,9 +318,15 @@ def _pretty(arguments: Any) -> str:
 
 def _image(image: Image) -> ImageRef | None:
     if isinstance(image.data, Base64):
-        # Non-raster types (SVG) travel as data; the front end shows only raster ones.
+        # Non-raster types (SVG) travel as data; the front end shows only raster ones. Bytes,
+        # not base64: the comm sends them as a binary buffer. Data that is not base64 is kept
+        # empty, so the card still says an image was not shown.
         kind = image.media_type or "png"
-        return {"mime": _IMAGE_MIMES.get(kind, f"image/{kind}"), "data": image.data.value}
+        try:
+            data = base64.b64decode(image.data.value, validate=True)
+        except (binascii.Error, ValueError):
+            data = b""
+        return {"mime": _IMAGE_MIMES.get(kind, f"image/{kind}"), "data": data}
     if isinstance(image.data, Url) and image.data.value.startswith(("https://", "http://")):
         return {"url": image.data.value}
     return None

@@ -6,10 +6,12 @@ display(view)
 final = await view.run("What's the weather in Paris?")     # or: request.with_hook(view.hook)
 ```
 
-The kernel sends at most `max_updates_per_second` state updates (30), then one exact final state
-(`_coalesce.py`). The approval buttons are answered by the view's approval desk (`_approvals.py`)
-through the hook it gives each run (`_hook.py`); `_reducer.py` folds the items into the state and
-`_transcript.py` renders it where no widget can show.
+The kernel syncs the whole state (the `_state` trait) when a run starts and one exact final state
+when it ends; in between it sends at most `max_updates_per_second` (30) delta messages, each only
+what changed since the last (`_delta.py`, `_coalesce.py`), images as binary buffers. The
+approval buttons are answered by the view's approval desk (`_approvals.py`) through the hook it
+gives each run (`_hook.py`); `_reducer.py` folds the items into the state and `_transcript.py`
+renders it where no widget can show.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any, cast
 
 import anywidget
 import traitlets
+from ipywidgets.widgets.widget import _remove_buffers
 
 from ..core import (
     Agent,
@@ -38,7 +41,8 @@ from ..errors import PromptCancelled, RigError, UserError
 from ._approvals import ApprovalPolicy, Approvals
 from ._coalesce import Coalescer
 from ._hook import ViewHook
-from ._protocol import FrontEndMessage
+from ._protocol import DeltaMessage, FrontEndMessage, StateMessage
+from ._protocol import ViewState as ViewStateData
 from ._reducer import ViewState
 from ._transcript import transcript_html, transcript_text
 
@@ -52,7 +56,8 @@ class AgentView(anywidget.AnyWidget):
 
     _esm = _STATIC / "stream_view.js"
     _css = _STATIC / "stream_view.css"
-    state = traitlets.Dict().tag(sync=True)
+    _state = traitlets.Dict().tag(sync=True)
+    """The whole state, as of the start or the end of a run (deltas bring it up to date)."""
     rendered = traitlets.Bool(False).tag(sync=True)
     """Set by the browser when a view rendered: someone can click."""
 
@@ -71,10 +76,12 @@ class AgentView(anywidget.AnyWidget):
             approval if isinstance(approval, ApprovalPolicy) else ApprovalPolicy.from_env(approval)
         )
         allowed = always_allowed if always_allowed is not None else set[str]()
-        self._approvals = Approvals(policy, allowed, self._flush)
-        self._coalescer = Coalescer(self._flush, max_updates_per_second)
+        self._approvals = Approvals(policy, allowed, self._changed)
+        self._coalescer = Coalescer(self._send_delta, max_updates_per_second)
         self.view_state = ViewState()
+        self._live = False
         self.updates_sent = 0
+        """State and delta messages sent (the initial, final and requested states included)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self.run_stream: PromptStream | None = None
         self.last_run: PromptStream | None = None
@@ -108,7 +115,7 @@ class AgentView(anywidget.AnyWidget):
                 request = request.multi_turn(max_turns)
             request = request.with_hook(self.hook_for(hook or self.agent.hook))
         except BaseException as exc:  # the request could not be built: the view says why
-            self.view_state = ViewState(prompt if isinstance(prompt, str) else "")
+            self.view_state = self._new_state(prompt if isinstance(prompt, str) else "")
             self._end(exc)
             raise
         return await self.consume(request)
@@ -123,15 +130,16 @@ class AgentView(anywidget.AnyWidget):
         self._loop = asyncio.get_running_loop()
         self.run_stream = None
         try:
-            self.view_state = ViewState(rag_text(request.prompt) or "")
+            self.view_state = self._new_state(rag_text(request.prompt) or "")
             self._approvals.begin(self.view_state, set(request.agent.tools.names))
-            self._flush()
+            self._live = True
+            self._send_whole()
             async with request.stream() as run:
                 self.run_stream = self.last_run = run
                 try:
                     async for item in run:
                         self.view_state.apply(item)
-                        self._coalescer.changed(self._loop)
+                        self._changed()
                         for listener in self.listeners:
                             listener(item)
                 finally:
@@ -146,9 +154,14 @@ class AgentView(anywidget.AnyWidget):
         self._end(None)
         return run.final_response
 
+    def _new_state(self, prompt: str) -> ViewState:
+        """A run's state, numbered on from the last frame this view sent."""
+        return ViewState(prompt, seq=self.view_state.changes.seq)
+
     def _end(self, error: BaseException | None) -> None:
         """The final state, sent at once (and the saved transcript refreshed)."""
         self._coalescer.cancel()
+        self._live = False
         if error is not None:
             message, cancelled = ending(error)
             try:
@@ -158,12 +171,13 @@ class AgentView(anywidget.AnyWidget):
                     status="cancelled" if cancelled else "error", error=message
                 )
         try:
-            self._flush()
+            self._send_whole()
         except Exception as exc:
             # The state could not be built (a bug in the view): send the ending on its own.
             message, cancelled = ending(error or exc)
-            self.state = {
-                **self.state,
+            self._state = {
+                **self._state,
+                "seq": self.view_state.changes.seq + 1,
                 "status": "cancelled" if cancelled else "error",
                 "error": message,
             }
@@ -218,22 +232,69 @@ class AgentView(anywidget.AnyWidget):
 
     def handle_message(self, message: FrontEndMessage) -> None:
         """Apply one click (on the event loop's thread)."""
-        if message.get("kind") == "stop":
+        kind = message.get("kind")
+        if kind == "stop":
             self.stop()
+        elif kind == "request_state":
+            self._answer_state()
         else:
             self._approvals.click(message)
 
-    # -- updates -------------------------------------------------------------------------------
+    # -- state and updates -----------------------------------------------------------------------
 
-    def _flush(self) -> None:
-        """Send the state now, if it changed."""
+    @property
+    def state(self) -> ViewStateData:
+        """The view's state: the live one while a run goes on, else the last one sent."""
+        if self._live:
+            return self.view_state.current()
+        return cast(ViewStateData, self._state)
+
+    @state.setter
+    def state(self, value: ViewStateData) -> None:
+        """Show a state of your own (a crafted view: the run's own state replaces it)."""
+        self._state = cast(dict[str, Any], value)
+
+    def _changed(self) -> None:
+        """The state changed: a delta goes out now, or at the end of the coalescing interval."""
+        self._coalescer.changed(self._loop)
+
+    def _send_delta(self) -> None:
+        """Send what changed since the last frame, if anything did."""
         self._coalescer.cancel()
-        snapshot = self.view_state.snapshot()
-        if snapshot == self.state:
-            return  # nothing new: traitlets would send nothing either
-        self.state = snapshot
+        delta = self.view_state.delta()
+        if delta is not None:
+            self._send_message(delta)
+        self._coalescer.pushed()
+
+    def _send_whole(self) -> None:
+        """Sync the whole state (numbered as the next frame) in the `_state` trait."""
+        self._coalescer.cancel()
+        self._state = cast(dict[str, Any], self.view_state.snapshot())
         self.updates_sent += 1
         self._coalescer.pushed()
+
+    def _answer_state(self) -> None:
+        """A front end asks for the whole state.
+
+        What changed goes out first (to every front end), then the whole state, so each front
+        end is whole again whichever frame it had.
+        """
+        if self._live:
+            self._send_delta()
+            message: StateMessage = {"type": "state", "state": self.view_state.snapshot()}
+        else:
+            message = {"type": "state", "state": cast(ViewStateData, self._state)}
+        self._send_message(message)
+
+    def _send_message(self, message: DeltaMessage | StateMessage) -> None:
+        """A custom comm message; bytes (images) go as binary buffers, their paths beside them."""
+        removed: Any = _remove_buffers(cast(dict[str, Any], message))
+        content: dict[str, Any] = removed[0]
+        paths, buffers = removed[1], removed[2]
+        if paths:
+            content["buffer_paths"] = paths
+        self.send(content, buffers or None)
+        self.updates_sent += 1
 
     # -- display -------------------------------------------------------------------------------
 

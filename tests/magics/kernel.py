@@ -18,6 +18,8 @@ from typing import Any
 
 from jupyter_client.manager import start_new_kernel
 
+from ..widgets.comm_log import fold
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -60,6 +62,8 @@ class Kernel:
         self.manager, self.client = start_new_kernel(kernel_name="python3", env=env)
         self.comms: dict[str, str] = {}
         """comm id -> target name, for every comm the kernel opened."""
+        self.views: dict[str, dict[str, Any]] = {}
+        """comm id -> the view's state so far."""
 
     def close(self) -> None:
         self.client.stop_channels()
@@ -101,14 +105,19 @@ class Kernel:
             elif kind == "comm_open":
                 self.comms[content["comm_id"]] = content.get("target_name", "")
             elif kind == "comm_msg":
-                data = content["data"]
-                state = (
-                    data.get("state", {}).get("state") if data.get("method") == "update" else None
-                )
+                # The view's whole state (the `_state` trait) and its deltas, folded as the
+                # browser's reducer does (tests/widgets/comm_log.py).
+                data, comm_id = content["data"], content["comm_id"]
+                state = None
+                if data.get("method") == "update" and "_state" in data.get("state", {}):
+                    state = fold({}, {"type": "state", "state": data["state"]["_state"]})
+                elif data.get("method") == "custom" and data["content"].get("type") == "delta":
+                    state = fold(self.views.get(comm_id, {"seq": 0}), data["content"])
                 if isinstance(state, dict):
+                    self.views[comm_id] = state
                     ran.states.append(state)
                     if on_state is not None:
-                        on_state(self, content["comm_id"], state)
+                        on_state(self, comm_id, state)
         ran.reply = self.client.get_shell_msg(timeout=10)["content"]
         return ran
 

@@ -2,6 +2,8 @@
 
 import json
 
+from ipywidgets.widgets.widget import _remove_buffers
+
 from rig_nb import (
     Base64,
     FinalResponse,
@@ -105,7 +107,7 @@ def test_text_reasoning_tools_results_usage_and_final() -> None:
     assert tool["result"] == {
         "text": '{\n  "temp": 21\n}',
         "json": True,
-        "images": [{"mime": "image/png", "data": "AAAA"}, {"url": "https://x/y.jpg"}],
+        "images": [{"mime": "image/png", "data": b"\x00\x00\x00"}, {"url": "https://x/y.jpg"}],
     }
     assert answer["turn"] == 1
     assert state["usage"]["turns"] == [
@@ -119,7 +121,11 @@ def test_text_reasoning_tools_results_usage_and_final() -> None:
         }
     ]
     assert state["usage"]["total"]["total_tokens"] == 20
-    json.dumps(state)  # plain JSON all the way down
+    # Plain JSON all the way down, but for image bytes: those go as binary buffers, not base64.
+    content, paths, buffers = _remove_buffers(state)
+    json.dumps(content)
+    assert paths == [["blocks", 2, "result", "images", 0, "data"]]
+    assert buffers == [b"\x00\x00\x00"]
     assert view.text() == "Let me check.It is 21."
 
 

@@ -18,6 +18,8 @@ from rig_nb import (
 from rig_nb.testing import Delay, ScriptedModel, final, tool_call
 from rig_nb.widgets import AgentView, ApprovalPolicy
 
+from .comm_log import CommLog, replay
+
 pytestmark = pytest.mark.anyio
 
 RAN: list[str] = []
@@ -61,8 +63,7 @@ async def test_a_20000_token_burst_is_coalesced_to_30_updates_per_second_plus_an
 ):
     tokens = [f"t{i} " for i in range(20_000)]
     view = AgentView(Agent(ScriptedModel([[*tokens, final(total_tokens=20_000)]])), approval="auto")
-    seen: list[float] = []
-    view.observe(lambda change: seen.append(time.monotonic()), names="state")
+    log = CommLog(view)
     started = time.monotonic()
     answer = await view.run("burst")
     elapsed = time.monotonic() - started
@@ -70,30 +71,28 @@ async def test_a_20000_token_burst_is_coalesced_to_30_updates_per_second_plus_an
     assert answer.response == "".join(tokens)
     assert view.state["blocks"][0]["text"] == "".join(tokens)  # the final state is exact
     assert view.state["status"] == "done"
-    assert view.updates_sent == len(seen)
-    assert len(seen) <= 30 * elapsed + 3  # <= 30/s, plus the first and the final states
+    assert view.updates_sent == len(log.messages)
+    # The whole state when the run starts and when it ends; deltas in between.
+    kinds = log.kinds()
+    assert kinds[0] == kinds[-1] == "state" and set(kinds[1:-1]) <= {"delta"}
+    assert replay(log.messages)[-1] == log.messages[-1]["state"]  # the deltas add up
+    assert len(log.messages) <= 30 * elapsed + 3  # <= 30/s, plus the first and the final states
     windows: dict[int, int] = {}
-    for t in seen[1:-1]:
-        windows[int((t - started) / 1.0)] = windows.get(int((t - started) / 1.0), 0) + 1
+    for t in log.times[1:-1]:
+        windows[int(t - started)] = windows.get(int(t - started), 0) + 1
     assert all(n <= 31 for n in windows.values()), windows
 
 
 async def test_a_paced_stream_sends_intermediate_states() -> None:
     steps = [s for i in range(40) for s in (f"w{i} ", Delay(0.005))]
     view = AgentView(Agent(ScriptedModel([[*steps, final()]])), approval="auto")
-    states: list[str] = []
-    view.observe(
-        lambda change: states.append(
-            change["new"].get("blocks", [{}])[0].get("text", "")
-            if change["new"].get("blocks")
-            else ""
-        ),
-        names="state",
-    )
+    log = CommLog(view)
     await view.run("paced")
+    states = [s["blocks"][0]["text"] if s["blocks"] else "" for s in replay(log.messages)]
     distinct = {s for s in states if s}
     assert len(distinct) >= 3  # progressive renders, not one lump
     assert states[-1] == "".join(f"w{i} " for i in range(40))
+    assert log.kinds().count("delta") >= 3
 
 
 async def test_approve_runs_the_tool() -> None:
