@@ -8,6 +8,7 @@
  * @module approvals
  */
 import { h } from "./dom.js";
+import { argumentsEditor, sameJson } from "./edit.js";
 
 /** @typedef {import("./protocol.js").ToolBlock} ToolBlock */
 /** @typedef {import("./protocol.js").DecisionMessage} DecisionMessage */
@@ -22,13 +23,27 @@ const BUTTONS = /** @type {const} */ ([
 ]);
 
 /**
- * The approval bar of one waiting call. `reasons` keeps what the user typed across re-renders.
+ * What an approval bar shares with its view: the sender, and what the user typed or opened, by
+ * card id, so a re-render of the card keeps it.
+ * @typedef {object} ApprovalContext
+ * @property {(message: import("./protocol.js").FrontEndMessage) => void} send
+ * @property {Map<string, string>} reasons  typed skip reasons
+ * @property {Map<string, string>} drafts  edited arguments
+ * @property {Set<string>} editing  cards whose arguments are being edited
+ * @property {Record<string, unknown>} schemas  each tool's arguments schema, by name
+ * @property {(id: string) => void} [redraw]  draw a card again (Edit opened or closed)
+ */
+
+/**
+ * The approval bar of one waiting call: Approve, Edit, Skip, Terminate, Always allow, a reason.
+ * With Edit, the arguments become an editable JSON field checked against the tool's schema, and
+ * Approve sends the edited arguments (disabled while they are not valid).
  * @param {ToolBlock} block
- * @param {(message: DecisionMessage) => void} send
- * @param {Map<string, string>} reasons
+ * @param {ApprovalContext} context
  * @returns {HTMLDivElement}
  */
-export function approvalBar(block, send, reasons) {
+export function approvalBar(block, context) {
+  const { send, reasons, drafts, editing } = context;
   const bar = h("div", "rig-approval");
   const reason = h("input", "rig-reason");
   reason.type = "text";
@@ -36,10 +51,78 @@ export function approvalBar(block, send, reasons) {
   reason.setAttribute("aria-label", `reason for skipping ${block.name}`);
   reason.value = reasons.get(block.id) ?? "";
   reason.addEventListener("input", () => reasons.set(block.id, reason.value));
+  const editor = editing.has(block.id)
+    ? argumentsEditor(block, context.schemas[block.name], drafts, (problems) => {
+      approve.disabled = problems.length > 0;
+      const changed = !sameJson(editor?.area.value ?? "", block.args);
+      approve.textContent = changed ? "Approve with edits" : "Approve";
+    })
+    : null;
+  /** @type {HTMLButtonElement} */
+  let approve = h("button");
   for (const [label, kind, cls] of BUTTONS) {
     const button = h("button", `rig-button ${cls}`, label);
     button.type = "button";
-    button.addEventListener("click", () => send({ kind, id: block.id, reason: reason.value }));
+    button.addEventListener("click", () => {
+      const text = editor?.area.value;
+      if (kind === "approve" && text !== undefined && !sameJson(text, block.args)) {
+        send({ kind, id: block.id, reason: reason.value, arguments: text });
+      } else {
+        send({ kind, id: block.id, reason: reason.value });
+      }
+    });
+    if (kind === "approve") approve = button;
+    bar.appendChild(button);
+    if (kind === "approve") {
+      const edit = h("button", "rig-button rig-edit-button", editor ? "Cancel edit" : "Edit");
+      edit.type = "button";
+      edit.setAttribute("aria-pressed", String(Boolean(editor)));
+      edit.addEventListener("click", () => {
+        if (editing.has(block.id)) {
+          editing.delete(block.id);
+          drafts.delete(block.id);
+        } else {
+          editing.add(block.id);
+        }
+        context.redraw?.(block.id);
+      });
+      bar.appendChild(edit);
+    }
+  }
+  bar.appendChild(reason);
+  if (!editor && !block.edit_error) return bar;
+  const wrap = h("div", "rig-approval-wrap");
+  if (editor) wrap.appendChild(editor.node);
+  if (block.edit_error) {
+    const refused = h("div", "rig-edit-error", `The kernel refused the edit: ${block.edit_error}`);
+    refused.setAttribute("role", "alert");
+    wrap.appendChild(refused);
+  }
+  wrap.appendChild(bar);
+  editor?.check();
+  return wrap;
+}
+
+/**
+ * "Approve all" / "Skip all" for the calls of a turn that wait together.
+ * @param {number} waiting  how many calls wait
+ * @param {(message: import("./protocol.js").FrontEndMessage) => void} send
+ * @returns {HTMLDivElement}
+ */
+export function bulkBar(waiting, send) {
+  const bar = h("div", "rig-bulk");
+  bar.appendChild(h("span", "rig-bulk-label", `${waiting} tool calls wait for you`));
+  const reason = h("input", "rig-reason rig-bulk-reason");
+  reason.type = "text";
+  reason.setAttribute("placeholder", "reason (optional, sent on Skip all)");
+  reason.setAttribute("aria-label", "reason for skipping all");
+  for (const [label, kind, cls] of /** @type {const} */ ([
+    ["Approve all", "approve_all", "rig-approve rig-approve-all"],
+    ["Skip all", "skip_all", "rig-skip rig-skip-all"],
+  ])) {
+    const button = h("button", `rig-button ${cls}`, label);
+    button.type = "button";
+    button.addEventListener("click", () => send({ kind, reason: reason.value }));
     bar.appendChild(button);
   }
   bar.appendChild(reason);

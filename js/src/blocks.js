@@ -11,6 +11,7 @@ import { copyButton } from "./copy.js";
 import { h } from "./dom.js";
 import { MarkdownView } from "./markdown.js";
 import { imageSrc } from "./sanitize.js";
+import { decisionText } from "./state.js";
 
 /** @typedef {import("./protocol.js").Block} Block */
 /** @typedef {import("./protocol.js").ToolBlock} ToolBlock */
@@ -18,11 +19,9 @@ import { imageSrc } from "./sanitize.js";
 /** @typedef {import("./protocol.js").DecisionMessage} DecisionMessage */
 
 /**
- * What the blocks share with their view.
- * @typedef {object} BlockContext
- * @property {(message: DecisionMessage) => void} send
- * @property {Map<string, boolean>} open  result panels the user opened or closed, by call id
- * @property {Map<string, string>} reasons  typed skip reasons, by call id
+ * What the blocks share with their view (the approval bar's context, and the result panels the
+ * user opened or closed, by call id).
+ * @typedef {import("./approvals.js").ApprovalContext & {open: Map<string, boolean>}} BlockContext
  */
 
 /**
@@ -80,6 +79,10 @@ class ToolView {
     this.node = h("div");
     this.key = "";
   }
+  /** Draw the next update even if the block is the same (Edit opened or closed). */
+  force() {
+    this.key = "";
+  }
   /** @param {ToolBlock} block */
   update(block) {
     const key = JSON.stringify(block);
@@ -98,16 +101,29 @@ class ToolView {
 export function toolCard(block, context) {
   const card = h("div", `rig-tool rig-tool-${block.status}`);
   card.dataset.id = block.id;
+  if (block.decision) card.dataset.decision = block.decision.kind;
   const head = h("div", "rig-tool-head");
+  const why = block.error ?? decisionText(block.decision);
   head.append(
     h("span", "rig-tool-name", block.name || "…"),
-    h("span", "rig-tool-status", block.status + (block.decision ? `: ${block.decision}` : "")),
+    h("span", "rig-tool-status", block.status + (why ? `: ${why}` : "")),
   );
   if (block.args) {
-    head.appendChild(copyButton("rig-copy-args", () => block.args, { title: "Copy the arguments" }));
+    head.appendChild(copyButton("rig-copy-args", () => block.ran_args ?? block.args, { title: "Copy the arguments" }));
   }
-  card.append(head, h("pre", "rig-tool-args", block.args || ""));
-  if (block.status === "waiting") card.appendChild(approvalBar(block, context.send, context.reasons));
+  card.appendChild(head);
+  if (block.ran_args !== null) {
+    // An edit: what the model asked for, and what the tool ran with.
+    card.append(
+      h("div", "rig-args-label", "the model asked for"),
+      h("pre", "rig-tool-args rig-args-asked", block.args || ""),
+      h("div", "rig-args-label", block.status === "waiting" || block.status === "queued" ? "will run with" : "ran with"),
+      h("pre", "rig-tool-args rig-args-ran", block.ran_args),
+    );
+  } else if (!(block.status === "waiting" && context.editing.has(block.id))) {
+    card.appendChild(h("pre", "rig-tool-args", block.args || ""));
+  }
+  if (block.status === "waiting") card.appendChild(approvalBar(block, context));
   if (block.result) {
     const result = h("details", "rig-tool-result");
     result.open = context.open.get(block.id) ?? true;

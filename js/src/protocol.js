@@ -52,7 +52,22 @@
  * @property {ImageRef[]} images
  */
 
-/** @typedef {"streaming" | "called" | "waiting" | "running" | "done" | "skipped" | "error"} ToolStatus */
+/**
+ * `queued`: decided to run (approved while an earlier call of the turn still waits).
+ * @typedef {"streaming" | "called" | "waiting" | "queued" | "running" | "done" | "skipped" | "error"} ToolStatus
+ */
+
+/**
+ * Why a tool call ran or did not.
+ * @typedef {"approved" | "auto" | "always_allowed" | "denied" | "skipped" | "terminated" | "timeout" | "headless" | "hook" | "not_run"} DecisionKind
+ */
+
+/**
+ * Who or what decided a tool call, and their reason.
+ * @typedef {object} Decision
+ * @property {DecisionKind} kind
+ * @property {string} reason
+ */
 
 /**
  * @typedef {object} TextBlock
@@ -78,8 +93,11 @@
  * @property {string} name
  * @property {string} args
  * @property {ToolStatus} status
- * @property {boolean} failed  the tool failed (status "error"); `decision` says what failed
- * @property {string | null} decision
+ * @property {boolean} failed  the tool failed (status "error"); `error` says what failed
+ * @property {string | null} error
+ * @property {Decision | null} decision
+ * @property {string | null} ran_args  the arguments the tool ran with, when the user edited them
+ * @property {string | null} edit_error  why the kernel refused an edit (the card still waits)
  * @property {ToolOutput | null} result
  */
 
@@ -90,6 +108,8 @@
  * @property {number} seq  the number of the last frame (whole state or delta) it includes
  * @property {ViewStatus} status
  * @property {string} prompt
+ * @property {string} system  the agent's system prompt
+ * @property {Record<string, unknown>} schemas  each tool's arguments schema, by name
  * @property {Block[]} blocks
  * @property {UsageReport} usage
  * @property {string | null} error
@@ -144,8 +164,9 @@
  * Browser → kernel: a click (rig_nb.widgets.FrontEndMessage), or `request_state` (a view that
  * attached mid-run, or missed a delta).
  * @typedef {{kind: "stop" | "request_state"}} StopMessage
- * @typedef {{kind: "approve" | "skip" | "terminate" | "always_allow", id: string, reason: string}} DecisionMessage
- * @typedef {StopMessage | DecisionMessage} FrontEndMessage
+ * @typedef {{kind: "approve_all" | "skip_all", reason: string}} BulkMessage
+ * @typedef {{kind: "approve" | "skip" | "terminate" | "always_allow", id: string, reason: string, arguments?: string}} DecisionMessage
+ * @typedef {StopMessage | BulkMessage | DecisionMessage} FrontEndMessage
  */
 
 export {};

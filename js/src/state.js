@@ -13,13 +13,18 @@
 /** @typedef {import("./protocol.js").ImageRef} ImageRef */
 
 const RUN_STATUSES = new Set(["running", "waiting", "done", "error", "cancelled"]);
-const TOOL_STATUSES = new Set(["streaming", "called", "waiting", "running", "done", "skipped", "error"]);
+const TOOL_STATUSES = new Set(["streaming", "called", "waiting", "queued", "running", "done", "skipped", "error"]);
+const DECISION_KINDS = new Set([
+  "approved", "auto", "always_allowed", "denied", "skipped", "terminated", "timeout", "headless", "hook", "not_run",
+]);
 
 /** @type {ViewState} */
 export const EMPTY = Object.freeze({
   seq: 0,
   status: "idle",
   prompt: "",
+  system: "",
+  schemas: {},
   blocks: [],
   usage: { turns: [], total: null },
   error: null,
@@ -80,6 +85,15 @@ function image(raw) {
   return null;
 }
 
+/** @param {unknown} raw @returns {import("./protocol.js").Decision | null} */
+function decision(raw) {
+  if (raw == null) return null;
+  const d = obj(raw);
+  const kind = str(d.kind);
+  if (!DECISION_KINDS.has(kind)) return null;
+  return { kind: /** @type {import("./protocol.js").DecisionKind} */ (kind), reason: str(d.reason) };
+}
+
 /** @param {unknown} raw @returns {Block | null} */
 function block(raw) {
   const b = obj(raw);
@@ -98,7 +112,10 @@ function block(raw) {
     args: str(b.args),
     status: /** @type {import("./protocol.js").ToolStatus} */ (TOOL_STATUSES.has(status) ? status : "error"),
     failed: b.failed === true,
-    decision: strOrNull(b.decision),
+    error: strOrNull(b.error),
+    decision: decision(b.decision),
+    ran_args: strOrNull(b.ran_args),
+    edit_error: strOrNull(b.edit_error),
     result: result && {
       text: str(result.text),
       json: Boolean(result.json),
@@ -121,6 +138,8 @@ export function normalize(raw) {
     seq: int(s.seq),
     status: /** @type {import("./protocol.js").ViewStatus} */ (RUN_STATUSES.has(status) ? status : "idle"),
     prompt: str(s.prompt),
+    system: str(s.system),
+    schemas: obj(s.schemas),
     blocks: arr(s.blocks).map(block).filter((b) => b !== null),
     usage: {
       turns: arr(u.turns).map((t) => ({ ...usage(t), turn: int(obj(t).turn) })),
@@ -238,6 +257,29 @@ export function withBuffers(message, buffers) {
 
 /** The run can still be stopped. @param {ViewState} state */
 export const isLive = (state) => state.status === "running" || state.status === "waiting";
+
+export const DECISION_LABELS = Object.freeze({
+  approved: "approved by you",
+  auto: "auto policy",
+  always_allowed: "always allowed",
+  denied: "denied by the approval policy",
+  skipped: "skipped by you",
+  terminated: "terminated",
+  timeout: "no answer in time",
+  headless: "no front end: headless policy",
+  hook: "your hook",
+  not_run: "not run",
+});
+
+/**
+ * A card's decision as words (rig_nb/widgets/_transcript.py has the same): `skipped by you: keep it`.
+ * @param {import("./protocol.js").Decision | null} d
+ */
+export function decisionText(d) {
+  if (!d) return "";
+  const label = DECISION_LABELS[d.kind];
+  return d.reason ? `${label}: ${d.reason}` : label;
+}
 
 /** Tool calls waiting for a click. @param {ViewState} state */
 export const waitingCalls = (state) =>

@@ -7,12 +7,12 @@
  *
  * @module view
  */
-import { titleBadge } from "./approvals.js";
+import { bulkBar, titleBadge } from "./approvals.js";
 import { blockView } from "./blocks.js";
 import { copyButton } from "./copy.js";
 import { h } from "./dom.js";
 import { TailBox } from "./scroll.js";
-import { EMPTY, STATUS_LABELS, answerText, isLive, step, usageLine, withBuffers } from "./state.js";
+import { EMPTY, STATUS_LABELS, answerText, isLive, step, usageLine, waitingCalls, withBuffers } from "./state.js";
 
 /** @typedef {import("./protocol.js").ViewState} ViewState */
 /** @typedef {import("./protocol.js").FrontEndMessage} FrontEndMessage */
@@ -34,7 +34,11 @@ export class AgentView {
     this.state = EMPTY;
     /** @param {FrontEndMessage} message */
     const send = (message) => model.send(message);
-    this.context = { send, open: new Map(), reasons: new Map() };
+    /** @type {import("./blocks.js").BlockContext} */
+    this.context = {
+      send, open: new Map(), reasons: new Map(), drafts: new Map(), editing: new Set(), schemas: {},
+      redraw: (id) => this.redrawCard(id),
+    };
     /** @type {BlockView[]} */
     this.blocks = [];
     /** A request for the whole state is on its way. */
@@ -57,6 +61,10 @@ export class AgentView {
     actions.append(this.copyAnswer, this.stop);
     header.append(this.status, actions);
 
+    // The system prompt first, collapsed (it can be long); then the user's prompt.
+    this.system = h("details", "rig-system");
+    this.systemText = h("div", "rig-system-text");
+    this.system.append(h("summary", "", "System prompt"), this.systemText);
     this.prompt = h("div", "rig-prompt");
     this.promptText = h("div", "rig-prompt-text");
     this.prompt.append(h("span", "rig-prompt-label", "You"), this.promptText);
@@ -67,11 +75,13 @@ export class AgentView {
     this.blockList = h("div", "rig-blocks");
     this.body.appendChild(this.blockList);
     this.tail = new TailBox(this.body, this.blockList);
+    this.bulk = h("div", "rig-bulk-slot");
+    this.bulkCount = 0;
     this.notices = h("div", "rig-notices");
     this.banner = h("div", "rig-banner");
     this.banner.setAttribute("role", "alert");
     this.usage = h("div", "rig-usage");
-    this.root.append(header, this.prompt, this.body, this.tail.toggle, this.notices, this.banner, this.usage);
+    this.root.append(header, this.system, this.prompt, this.body, this.tail.toggle, this.bulk, this.notices, this.banner, this.usage);
     el.appendChild(this.root);
 
     this.onChange = () => this.receive({ type: "state", state: model.get("_state") });
@@ -107,6 +117,16 @@ export class AgentView {
     if (next !== this.state) this.draw(next);
   }
 
+  /** Draw one card again (its Edit was opened or closed). @param {string} id */
+  redrawCard(id) {
+    const index = this.state.blocks.findIndex((b) => b.kind === "tool" && b.id === id);
+    const view = /** @type {any} */ (this.blocks[index]);
+    if (!view) return;
+    view.force?.();
+    view.update(this.state.blocks[index]);
+    view.node.querySelector("textarea")?.focus();
+  }
+
   /** Ask the kernel for the whole state (once until it comes). */
   requestState() {
     if (this.awaitingState) return;
@@ -123,9 +143,17 @@ export class AgentView {
     this.stop.hidden = !live; // and disabled: a hidden button must not be clicked by a script either
     this.stop.disabled = !live;
     this.copyAnswer.hidden = !answerText(state);
+    this.system.hidden = !state.system;
+    if (this.systemText.textContent !== state.system) this.systemText.textContent = state.system;
     this.prompt.hidden = !state.prompt;
     if (this.promptText.textContent !== state.prompt) this.promptText.textContent = state.prompt;
 
+    this.context.schemas = state.schemas;
+    const waiting = waitingCalls(state);
+    if (waiting !== this.bulkCount) {
+      this.bulkCount = waiting;
+      this.bulk.replaceChildren(...(waiting >= 2 ? [bulkBar(waiting, this.context.send)] : []));
+    }
     state.blocks.forEach((block, i) => {
       let view = this.blocks[i];
       if (view && view.block === block) return; // unchanged: a delta keeps the same object

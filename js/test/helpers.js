@@ -99,6 +99,8 @@ export function state(overrides = {}) {
   return {
     status: "running",
     prompt: "",
+    system: "",
+    schemas: {},
     blocks: [],
     usage: { turns: [], total: null },
     error: null,
@@ -112,6 +114,6 @@ export function state(overrides = {}) {
 export function tool(overrides = {}) {
   return {
     kind: "tool", turn: 0, id: "i1", call_id: "c1", name: "delete_file", args: '{\n  "path": "a.txt"\n}',
-    status: "waiting", failed: false, decision: null, result: null, ...overrides,
+    status: "waiting", failed: false, error: null, decision: null, ran_args: null, edit_error: null, result: null, ...overrides,
   };
 }

@@ -83,13 +83,14 @@ describe("normalize", () => {
   test("a failed tool call is the kernel's flag: only a true failed counts", () => {
     const blocks = normalize(state({
       blocks: [
-        tool({ status: "error", failed: true, decision: "ToolCallError: disk full" }),
+        tool({ status: "error", failed: true, error: "ToolCallError: disk full" }),
         tool({ status: "done", failed: "yes" }),
         tool({ status: "done" }),
       ],
     })).blocks;
     assert.deepEqual(blocks.map((b) => b.kind === "tool" && b.failed), [true, false, false]);
-    assert.equal(blocks[0].kind === "tool" && blocks[0].decision, "ToolCallError: disk full");
+    // (what failed is `error`; `decision` is who decided: issue 10 point 10)
+    assert.equal(blocks[0].kind === "tool" && blocks[0].error, "ToolCallError: disk full");
   });
 
   test("strings stay the untrusted text they are (no decoding, no trimming)", () => {

@@ -163,14 +163,14 @@ describe("blocks", () => {
   });
 
   test("an error card shows why; a closed result panel stays closed across updates", async () => {
-    const failed = tool({ status: "error", decision: "ToolCallError: disk full", result: { text: "Toolset error: ToolCallError: disk full", json: false, images: [] } });
+    const failed = tool({ status: "error", error: "ToolCallError: disk full", result: { text: "Toolset error: ToolCallError: disk full", json: false, images: [] } });
     const { model, $ } = mount(state({ blocks: [failed] }));
     assert.equal($(".rig-tool-status")?.textContent, "error: ToolCallError: disk full");
     const details = /** @type {HTMLDetailsElement} */ ($(".rig-tool-result"));
     assert.equal(details.open, true);
     details.open = false;
     await settle();
-    model.push(state({ blocks: [{ ...failed, decision: "ToolCallError: disk full!" }] }));
+    model.push(state({ blocks: [{ ...failed, error: "ToolCallError: disk full!" }] }));
     assert.equal(/** @type {HTMLDetailsElement} */ ($(".rig-tool-result")).open, false);
   });
 

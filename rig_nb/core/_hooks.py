@@ -8,7 +8,10 @@ class Approve(PromptHook):
         return ToolCallHookAction.cont()
 ```
 
-Every callback is optional; returning `None` means continue. A Terminate ends the run with
+Every callback is optional; returning `None` means continue. `on_tool_call` may also run the tool
+with other arguments than the model's (`ToolCallHookAction.cont(arguments={...})`, an edit): the
+history keeps the call as the model asked, and its result starts with a text part that says what
+the tool ran with (`edited_note`), so the model knows. A Terminate ends the run with
 `PromptCancelled`, keeping what a Stop keeps (the partial turn, with the tool calls that already
 ran). An exception raised in a callback ends the run with a `HookError` (or, for a rig_nb error
 such as `UserError`, with that error), also carrying the history.
@@ -16,12 +19,22 @@ such as `UserError`, with that error), also carrying the history.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ..errors import UserError
 from ._messages import AnyMessage
 
-__all__ = ["HookAction", "PromptHook", "ToolCallHookAction"]
+__all__ = ["HookAction", "PromptHook", "ToolCallHookAction", "edited_note"]
+
+EDITED_PREFIX = "The user edited the arguments before this tool ran. It ran with: "
+
+
+def edited_note(arguments: str) -> str:
+    """The text the model gets first in the result of a call whose arguments were edited."""
+    return EDITED_PREFIX + arguments
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +64,19 @@ class ToolCallHookAction:
 
     kind: Literal["continue", "skip", "terminate"] = "continue"
     reason: str = ""
+    arguments: str | None = None
+    """With `continue`: the arguments (a JSON object's text) to run the tool with instead."""
 
     @staticmethod
-    def cont() -> ToolCallHookAction:
-        """Run the tool."""
-        return _TOOL_CONTINUE
+    def cont(arguments: str | Mapping[str, Any] | None = None) -> ToolCallHookAction:
+        """Run the tool; with `arguments` (a JSON object, as text or a mapping), run it with them.
+
+        The history keeps the call as the model asked for it; the result's first part says what
+        the tool ran with (`edited_note`). `on_tool_result` sees the arguments that ran.
+        """
+        if arguments is None:
+            return _TOOL_CONTINUE
+        return ToolCallHookAction("continue", "", _object_text(arguments))
 
     @staticmethod
     def skip(reason: str) -> ToolCallHookAction:
@@ -69,6 +90,26 @@ class ToolCallHookAction:
 
 
 _TOOL_CONTINUE = ToolCallHookAction()
+
+
+def _object_text(arguments: str | Mapping[str, Any]) -> str:
+    """Edited arguments as compact JSON text; not a JSON object is a `UserError`."""
+    if isinstance(arguments, str):
+        try:
+            value: Any = json.loads(arguments)
+        except ValueError as exc:
+            raise UserError(f"ToolCallHookAction.cont(arguments=...) is not JSON: {exc}") from exc
+    else:
+        value = dict(arguments)
+    if not isinstance(value, dict):
+        raise UserError(
+            "ToolCallHookAction.cont(arguments=...) must be a JSON object (the tool's "
+            f"arguments), got {type(value).__name__}"
+        )
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"ToolCallHookAction.cont(arguments=...) is not JSON: {exc}") from exc
 
 
 class PromptHook:

@@ -43,8 +43,8 @@ from ..errors import (
 )
 from ._accumulator import StreamingCompletionResponse
 from ._build import build_request
-from ._content import Text, ToolResult
-from ._hooks import HookAction, ToolCallHookAction
+from ._content import Text, ToolResult, ToolResultContent
+from ._hooks import HookAction, ToolCallHookAction, edited_note
 from ._messages import AnyMessage, AssistantMessage, Message, Usage, rag_text
 from ._model import CompletionRequest
 from ._output import parse_output
@@ -302,14 +302,19 @@ class RunLoop:
         hook = self.request.hook
         action = await self._ask("on_tool_call", name, call.call_id, iid, args) if hook else None
         failure: str | None = None
+        content: list[ToolResultContent] | None = None
         if action is not None and action.kind == "skip":
             logger.info("Tool call rejected", extra={"tool_name": name, "reason": action.reason})
             result = action.reason
             turn.record(call, result)
         else:
-            with self.tracer.tool(call, args) as record:
+            # An edit (`cont(arguments=...)`) runs the tool with other arguments; the call stays
+            # as the model asked, and the result says what ran.
+            edit = action.arguments if isinstance(action, ToolCallHookAction) else None
+            ran = args if edit is None else edit
+            with self.tracer.tool(call, ran) as record:
                 try:
-                    result = await self.agent.tools.call_tool(name, args)
+                    result = await self.agent.tools.call_tool(name, ran)
                 except Exception as exc:
                     error = exc if isinstance(exc, ToolServerError) else tool_failure(exc)
                     # INFO, not WARNING: the model gets the failure as the result, and a warning
@@ -318,10 +323,12 @@ class RunLoop:
                     result = str(error)
                     failure = error.summary or result
                 record(result)
-            turn.record(call, result)
+            if ran != args:
+                content = [Text(text=edited_note(ran)), *ToolResult.from_tool_output(result)]
+            turn.record(call, content or result)
             if hook is not None:
-                await self._ask("on_tool_result", name, call.call_id, iid, args, result)
-        content = ToolResult.from_tool_output(result)
+                await self._ask("on_tool_result", name, call.call_id, iid, ran, result)
+        content = content or ToolResult.from_tool_output(result)
         tool_result = ToolResult(id=call.id, call_id=call.call_id, content=content)
         return StreamUserItem(
             content=StreamedToolResult(tool_result=tool_result, internal_call_id=iid, error=failure)

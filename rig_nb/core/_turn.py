@@ -5,11 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ._content import Text, ToolCall, ToolResult
+from ._content import Text, ToolCall, ToolResult, ToolResultContent
 from ._messages import AnyMessage, AssistantMessage, UserMessage
 from ._reasoning import Reasoning, ReasoningText
 
-__all__ = ["Turn", "merge_reasoning_blocks", "result_message", "value_to_json_string"]
+__all__ = [
+    "ToolOutput",
+    "Turn",
+    "merge_reasoning_blocks",
+    "result_message",
+    "value_to_json_string",
+]
 
 
 def merge_reasoning_blocks(acc: list[Reasoning], incoming: Reasoning) -> None:
@@ -29,9 +35,13 @@ def value_to_json_string(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def result_message(tool_id: str, call_id: str | None, result: str) -> UserMessage:
+ToolOutput = str | list[ToolResultContent]
+"""A tool's output string, or result content already made from it (an edited call's)."""
+
+
+def result_message(tool_id: str, call_id: str | None, result: ToolOutput) -> UserMessage:
     """One tool result as its own user message (spec T10b)."""
-    content = ToolResult.from_tool_output(result)
+    content = ToolResult.from_tool_output(result) if isinstance(result, str) else result
     return UserMessage(content=[ToolResult(id=tool_id, call_id=call_id, content=content)])
 
 
@@ -50,11 +60,11 @@ class Turn:
         self.delta_id: str | None = None
         """The first non-null id of the turn's reasoning deltas (spec T8: first one wins)."""
         self.calls: list[ToolCall] = []
-        self.results: list[tuple[str, str | None, str]] = []
+        self.results: list[tuple[str, str | None, ToolOutput]] = []
         self.message_id: str | None = None
 
-    def record(self, call: ToolCall, result: str) -> None:
-        """A tool call and its result (the text the model gets)."""
+    def record(self, call: ToolCall, result: ToolOutput) -> None:
+        """A tool call and its result (the text the model gets, or its content)."""
         self.calls.append(call)
         self.results.append((call.id, call.call_id, result))
 

@@ -1,107 +1,36 @@
-"""Who decides whether a tool runs: a person (`ask`), nobody (`auto`), or a refusal (`deny`).
+"""A view's approval desk: who decides each tool call, and the cards waiting for a click.
 
-`ask` never hangs: a view that rendered in a browser announces itself; when none did (nbconvert,
-nbval, papermill, a terminal), the `headless` choice decides at once and the output says so, and a
-person who does not answer within `timeout` seconds gets the tool skipped.
+The loop asks `on_tool_call` one call at a time, in order, after the turn's stream ended. When it
+asks for the first call of a turn, every call of that turn that needs a person is put to the user
+at once (all their cards wait, with their buttons, and "Approve all" / "Skip all"); a click answers
+its card whenever it comes, and the loop takes the answers in order. A card approved while an
+earlier one still waits is `queued`; one skipped is `skipped` at once. Terminate on any card ends
+the run at the call the loop is waiting on.
 
-Environment: `RIG_NB_APPROVAL` (`ask` / `auto` / `deny`) sets the default policy,
-`RIG_NB_HEADLESS_APPROVAL` (`auto` / `deny`, default `deny`) what happens with nobody to ask.
-
-`Approvals` is a view's approval desk: the policy, the tools always allowed, and the cards waiting
-for a click. It marks the run's cards on the reducer it is given and calls `push` to send them.
+Each card says why it ran or did not (a typed `Decision`): approved by you, the auto policy,
+always allowed, denied by the policy, skipped by you, terminated, no answer in time, the headless
+policy, your hook, not run. An edit (approve with other arguments) is checked against the tool's
+schema first; a bad one is refused on the card, which keeps waiting.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
+import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any
 
 from ..core import ToolCallHookAction
-from ..errors import UserError
-from ._protocol import FrontEndMessage, ToolStatus
-from ._reducer import ViewState
+from ._edits import check_edit, pretty_args
+from ._policy import DECLINED, ApprovalPolicy, Policy, wait_with_heartbeat
+from ._protocol import Decision, DecisionKind, FrontEndMessage, ToolStatus
+from ._reducer import ViewState, decision
 
-__all__ = [
-    "ALWAYS_ALLOWED",
-    "DECLINED",
-    "ApprovalPolicy",
-    "Approvals",
-    "Policy",
-    "wait_with_heartbeat",
-]
-
-DECLINED = "The user declined to run this tool."
-ALWAYS_ALLOWED = "always allowed"
-"""The decision text of a card that ran because its tool is always allowed."""
-
-Policy = Literal["ask", "auto", "deny"]
-_POLICIES = ("ask", "auto", "deny")
-HEARTBEAT = 0.25
-"""Seconds between wake-ups while waiting, so the kernel's interrupt lands (ipykernel #881)."""
-
-
-def _policy(value: str, where: str) -> Policy:
-    value = value.strip().lower()
-    if value not in _POLICIES:
-        raise UserError(f"{where} must be one of ask, auto, deny; got {value!r}")
-    return cast(Policy, value)
-
-
-@dataclass(frozen=True)
-class ApprovalPolicy:
-    """The approval policy of a run: a default, per-tool overrides, and the headless fallback."""
-
-    default: Policy = "ask"
-    per_tool: Mapping[str, Policy] = field(default_factory=dict[str, Policy])
-    headless: Literal["auto", "deny"] = "deny"
-    """What `ask` becomes when no front end rendered the view."""
-    timeout: float | None = 600.0
-    """Seconds to wait for a click before the tool is skipped; `None` waits until interrupted."""
-    render_grace: float = 2.0
-    """Seconds a just-displayed view has to announce itself before the run counts as headless."""
-
-    @staticmethod
-    def from_env(
-        default: str | None = None, per_tool: Mapping[str, str] | None = None
-    ) -> ApprovalPolicy:
-        """Explicit values, else `RIG_NB_APPROVAL` / `RIG_NB_HEADLESS_APPROVAL`, else ask / deny."""
-        chosen = default or os.environ.get("RIG_NB_APPROVAL") or "ask"
-        headless = _policy(
-            os.environ.get("RIG_NB_HEADLESS_APPROVAL") or "deny", "RIG_NB_HEADLESS_APPROVAL"
-        )
-        if headless == "ask":
-            raise UserError("RIG_NB_HEADLESS_APPROVAL must be auto or deny: nobody is there to ask")
-        tools: dict[str, Policy] = {
-            name: _policy(p, f"the policy of tool {name!r}") for name, p in (per_tool or {}).items()
-        }
-        return ApprovalPolicy(
-            default=_policy(chosen, "the approval policy"),
-            per_tool=tools,
-            headless=cast(Literal["auto", "deny"], headless),
-        )
-
-    def for_tool(self, name: str) -> Policy:
-        """The policy for one tool."""
-        return self.per_tool.get(name, self.default)
-
-
-async def wait_with_heartbeat(future: asyncio.Future[Any], patience: float | None) -> bool:
-    """Wait for `future`, waking every 0.25 s; False when `patience` seconds passed first."""
-    loop = asyncio.get_running_loop()
-    deadline = None if patience is None else loop.time() + patience
-    while not future.done():
-        step = HEARTBEAT if deadline is None else min(HEARTBEAT, deadline - loop.time())
-        if step <= 0:
-            return False
-        await asyncio.wait({future}, timeout=step)
-    return True
+__all__ = ["ApprovalPolicy", "Approvals", "Policy"]
 
 
 class Approvals:
-    """A view's approval desk: decides each tool call by policy, by Always allow or by a click."""
+    """Decides each tool call by policy, by Always allow or by a click."""
 
     def __init__(
         self, policy: ApprovalPolicy, always_allowed: set[str], push: Callable[[], None]
@@ -114,16 +43,21 @@ class Approvals:
         self._push = push
         self._board = ViewState()
         self._known_tools: set[str] | None = None
+        self._schemas: Mapping[str, Any] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._rendered_event: asyncio.Event | None = None
         self._decisions: dict[str, asyncio.Future[ToolCallHookAction]] = {}
-        self._clicked: dict[str, str] = {}
-        """Decision texts of clicks that approved a card (Always allow)."""
+        self._deadlines: dict[str, float] = {}
+        self._clicked: dict[str, Decision] = {}
+        """What a click decided, shown when the loop takes the answer."""
 
-    def begin(self, board: ViewState, known_tools: set[str]) -> None:
+    def begin(
+        self, board: ViewState, known_tools: set[str], schemas: Mapping[str, Any] | None = None
+    ) -> None:
         """A run starts (on the running event loop): its cards are on `board`."""
         self._board = board
         self._known_tools = known_tools
+        self._schemas = schemas or {}
         self._loop = asyncio.get_running_loop()
         self._rendered_event = asyncio.Event()
         if self.rendered:
@@ -134,6 +68,7 @@ class Approvals:
         for future in self._decisions.values():
             future.cancel()
         self._decisions.clear()
+        self._deadlines.clear()
         self._clicked.clear()
 
     def set_rendered(self, rendered: bool) -> None:
@@ -142,66 +77,111 @@ class Approvals:
         if rendered and self._loop is not None and self._rendered_event is not None:
             self._loop.call_soon_threadsafe(self._rendered_event.set)
 
-    def mark(self, internal_call_id: str, status: ToolStatus, decision: str | None = None) -> None:
-        """Show a card's status (and why) at once."""
-        self._board.tool_status(internal_call_id, status, decision)
+    def mark(
+        self,
+        internal_call_id: str,
+        status: ToolStatus,
+        kind: DecisionKind | None = None,
+        reason: str = "",
+    ) -> None:
+        """Show a card's status, and why."""
+        self._board.tool_status(
+            internal_call_id, status, decision(kind, reason) if kind is not None else None
+        )
         self._push()
 
     def _notice(self, text: str) -> None:
         self._board.notice(text)
         self._push()
 
+    def _policy_for(self, tool_name: str) -> Policy:
+        policy = self.policy.for_tool(tool_name)
+        if policy == "ask" and tool_name in self.always_allowed:
+            return "auto"  # (shown as "always allowed" by `_by_policy`)
+        return policy
+
+    def _known(self, tool_name: str) -> bool:
+        return self._known_tools is None or tool_name in self._known_tools
+
+    # -- deciding ---------------------------------------------------------------------------------
+
     async def decide(self, tool_name: str, internal_call_id: str) -> ToolCallHookAction:
         """Run, skip or terminate one tool call, by policy or by a click."""
-        if self._known_tools is not None and tool_name not in self._known_tools:
+        if not self._known(tool_name):
             # A tool the agent does not have: nothing can run, so there is nothing to approve;
             # the tool server answers the model with ToolNotFoundError.
             self.mark(internal_call_id, "running")
             return ToolCallHookAction.cont()
+        if internal_call_id not in self._decisions:
+            await self._put_turn_to_the_user()
+        future = self._decisions.get(internal_call_id)
+        if future is None:
+            return self._by_policy(tool_name, internal_call_id)
+        return await self._answer(tool_name, internal_call_id, future)
+
+    async def _put_turn_to_the_user(self) -> None:
+        """Every call of the turn that needs a person waits for a click, all at once."""
+        asked = [
+            (iid, name)
+            for iid, name in self._board.pending_calls()
+            if self._known(name) and self._policy_for(name) == "ask"
+        ]
+        if not asked or not await self._front_end_present():
+            return
+        loop = asyncio.get_running_loop()
+        for iid, _ in asked:
+            self._decisions[iid] = loop.create_future()
+            if self.policy.timeout is not None:
+                self._deadlines[iid] = loop.time() + self.policy.timeout
+            self._board.tool_status(iid, "waiting")
+        self._push()
+
+    def _by_policy(self, tool_name: str, internal_call_id: str) -> ToolCallHookAction:
         policy = self.policy.for_tool(tool_name)
         if policy == "ask" and tool_name in self.always_allowed:
             # "Always allow" answers the question `ask` would put; it never beats a `deny`.
-            self.mark(internal_call_id, "running", ALWAYS_ALLOWED)
+            self.mark(internal_call_id, "running", "always_allowed")
             return ToolCallHookAction.cont()
-        if policy == "ask" and not await self._front_end_present():
-            policy = self.policy.headless
-            verb = "ran" if policy == "auto" else "skipped"
+        if policy == "ask":  # no front end to ask (`_put_turn_to_the_user` found none)
+            headless = self.policy.headless
+            verb = "ran" if headless == "auto" else "skipped"
             self._notice(
                 f"No notebook front end could approve {tool_name!r}, so it was {verb} "
-                f"(headless approval policy: {policy})."
+                f"(headless approval policy: {headless})."
             )
-        if policy == "auto":
-            self.mark(internal_call_id, "running")
-            return ToolCallHookAction.cont()
-        if policy == "deny":
-            why = "denied by the approval policy"
-            if tool_name in self.always_allowed:
-                why += " (a deny beats Always allow)"
-            self.mark(internal_call_id, "skipped", why)
+            if headless == "auto":
+                self.mark(internal_call_id, "running", "headless", "auto")
+                return ToolCallHookAction.cont()
+            self.mark(internal_call_id, "skipped", "headless", "deny")
             return ToolCallHookAction.skip(DECLINED)
-        return await self._ask(tool_name, internal_call_id)
+        if policy == "auto":
+            self.mark(internal_call_id, "running", "auto")
+            return ToolCallHookAction.cont()
+        why = "a deny beats Always allow" if tool_name in self.always_allowed else ""
+        self.mark(internal_call_id, "skipped", "denied", why)
+        return ToolCallHookAction.skip(DECLINED)
 
-    async def _ask(self, tool_name: str, internal_call_id: str) -> ToolCallHookAction:
-        future = asyncio.get_running_loop().create_future()
-        self._decisions[internal_call_id] = future
-        self.mark(internal_call_id, "waiting")
+    async def _answer(
+        self, tool_name: str, internal_call_id: str, future: asyncio.Future[ToolCallHookAction]
+    ) -> ToolCallHookAction:
+        deadline = self._deadlines.get(internal_call_id)
+        patience = None if deadline is None else deadline - asyncio.get_running_loop().time()
         try:
-            answered = await wait_with_heartbeat(future, self.policy.timeout)
+            answered = await wait_with_heartbeat(future, patience)
         finally:
             self._decisions.pop(internal_call_id, None)
+            self._deadlines.pop(internal_call_id, None)
         if not answered:
-            self.mark(internal_call_id, "skipped", "no answer in time")
+            self.mark(internal_call_id, "skipped", "timeout")
             self._notice(
                 f"Nobody approved {tool_name!r} within {self.policy.timeout:g} s; skipped."
             )
             return ToolCallHookAction.skip(f"{DECLINED} (no answer in time)")
         action = future.result()
+        clicked = self._clicked.pop(internal_call_id, decision("approved"))
         if action.kind == "continue":
-            self.mark(internal_call_id, "running", self._clicked.pop(internal_call_id, None))
-        elif action.kind == "skip":
-            self.mark(internal_call_id, "skipped", action.reason)
-        else:
-            self.mark(internal_call_id, "skipped", "terminated by the user")
+            self._board.tool_status(internal_call_id, "running", clicked)
+            self._push()
         return action
 
     async def _front_end_present(self) -> bool:
@@ -212,25 +192,84 @@ class Approvals:
         )
         return self.rendered
 
+    # -- clicks -----------------------------------------------------------------------------------
+
     def click(self, message: FrontEndMessage) -> None:
         """Apply a decision click (on the event loop's thread); `stop` is the view's."""
         kind = message.get("kind")
+        reason = (message.get("reason") or "").strip()
+        if kind in ("approve_all", "skip_all"):
+            for card in [c for c, f in self._decisions.items() if not f.done()]:
+                if kind == "approve_all":
+                    self._approve(card, decision("approved", "approve all"))
+                else:
+                    self._skip(card, reason)
+            self._push()
+            return
         card = message.get("id", "")
         future = self._decisions.get(card)
         if future is None or future.done():
             return
-        reason = (message.get("reason") or "").strip()
         if kind == "approve":
-            future.set_result(ToolCallHookAction.cont())
+            edited = message.get("arguments")
+            if edited is not None and not self._approve_edited(card, edited):
+                self._push()  # refused: the card says why and keeps waiting
+                return
+            if edited is None:
+                self._approve(card, decision("approved"))
         elif kind == "always_allow":
             name = self._board.tool_name(card)
             if name:
                 self.always_allowed.add(name)
-                self._clicked[card] = ALWAYS_ALLOWED
-            future.set_result(ToolCallHookAction.cont())
+            self._approve(card, decision("always_allowed"))
         elif kind == "skip":
-            future.set_result(
-                ToolCallHookAction.skip(f"{DECLINED[:-1]}: {reason}" if reason else DECLINED)
-            )
+            self._skip(card, reason)
         elif kind == "terminate":
-            future.set_result(ToolCallHookAction.terminate(reason or "terminated by the user"))
+            self._terminate(card, reason)
+        self._push()
+
+    def _approve(self, card: str, why: Decision, action: ToolCallHookAction | None = None) -> None:
+        self._clicked[card] = why
+        self._decisions[card].set_result(action or ToolCallHookAction.cont())
+        self._board.tool_status(card, "queued", why)
+
+    def _approve_edited(self, card: str, text: str) -> bool:
+        block = self._board.card(card)
+        schema = self._schemas.get(block["name"]) if block is not None else None
+        arguments, problem = check_edit(text, schema)
+        if arguments is None:
+            self._board.tool_edit(card, edit_error=problem)
+            return False
+        action = ToolCallHookAction.cont(arguments=arguments)
+        if block is not None and _parsed(block["args"]) == arguments:
+            self._board.tool_edit(card)  # edited back to what the model asked: no edit
+            self._approve(card, decision("approved"))
+            return True
+        self.show_edit(card, action.arguments or "{}")
+        self._approve(card, decision("approved", "with edited arguments"), action)
+        return True
+
+    def show_edit(self, card: str, arguments: str) -> None:
+        """A card's tool will run with `arguments` (JSON text), not the model's."""
+        self._board.tool_edit(card, ran_args=pretty_args(arguments))
+
+    def _skip(self, card: str, reason: str) -> None:
+        self._decisions[card].set_result(
+            ToolCallHookAction.skip(f"{DECLINED[:-1]}: {reason}" if reason else DECLINED)
+        )
+        self._board.tool_status(card, "skipped", decision("skipped", reason))
+
+    def _terminate(self, card: str, reason: str) -> None:
+        """End the run: the loop gets Terminate at whichever call it waits on."""
+        action = ToolCallHookAction.terminate(reason or "terminated by the user")
+        for future in self._decisions.values():
+            if not future.done():
+                future.set_result(action)
+        self._board.tool_status(card, "skipped", decision("terminated", reason))
+
+
+def _parsed(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None

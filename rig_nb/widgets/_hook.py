@@ -37,12 +37,19 @@ class ViewHook(PromptHook):
     async def on_tool_call(
         self, tool_name: str, tool_call_id: str | None, internal_call_id: str, args: str
     ) -> ToolCallHookAction | None:
+        inner = None
         if self.inner is not None:
-            action = await self.inner.on_tool_call(tool_name, tool_call_id, internal_call_id, args)
-            if action is not None and action.kind != "continue":
-                self.approvals.mark(internal_call_id, "skipped", action.reason)
-                return action
-        return await self.approvals.decide(tool_name, internal_call_id)
+            inner = await self.inner.on_tool_call(tool_name, tool_call_id, internal_call_id, args)
+            if inner is not None and inner.kind != "continue":
+                kind = "terminated" if inner.kind == "terminate" else "hook"
+                self.approvals.mark(internal_call_id, "skipped", kind, inner.reason)
+                return inner
+        action = await self.approvals.decide(tool_name, internal_call_id)
+        if action.kind == "continue" and action.arguments is None and inner is not None:
+            if inner.arguments is not None:  # your hook's edit, approved as it is
+                self.approvals.show_edit(internal_call_id, inner.arguments)
+                return inner
+        return action
 
     async def on_tool_result(
         self,

@@ -23,6 +23,8 @@ __all__ = [
     "Block",
     "BlockOp",
     "DataImage",
+    "Decision",
+    "DecisionKind",
     "DeltaMessage",
     "FrontEndMessage",
     "ImageRef",
@@ -42,7 +44,25 @@ __all__ = [
 ]
 
 RunStatus = Literal["running", "waiting", "done", "error", "cancelled"]
-ToolStatus = Literal["streaming", "called", "waiting", "running", "done", "skipped", "error"]
+ToolStatus = Literal[
+    "streaming", "called", "waiting", "queued", "running", "done", "skipped", "error"
+]
+"""`queued`: decided to run (approved while an earlier call of the turn still waits)."""
+DecisionKind = Literal[
+    "approved",
+    "auto",
+    "always_allowed",
+    "denied",
+    "skipped",
+    "terminated",
+    "timeout",
+    "headless",
+    "hook",
+    "not_run",
+]
+"""Why a tool call ran or did not: approved by you, the `auto` policy, Always allow, denied by the
+policy, skipped by you, terminated by you, no answer in time, decided by the headless policy (no
+front end), by your hook, or not run because the run ended first."""
 
 
 class Usage(TypedDict):
@@ -113,12 +133,21 @@ class ReasoningBlock(TypedDict):
     done: bool
 
 
+class Decision(TypedDict):
+    """Who or what decided a tool call, and their reason (a skip reason, the policy's detail)."""
+
+    kind: DecisionKind
+    reason: str
+
+
 class ToolBlock(TypedDict):
     """One tool call's card.
 
     `id` is the internal call id that decision clicks name. `failed` is set when the tool failed
     (it raised, its arguments did not parse, no tool has its name): the status is then `error`
-    and `decision` says what failed.
+    and `error` says what failed. `args` are the arguments the model asked for; `ran_args` the
+    ones the tool ran with when the user edited them before approving (else `None`);
+    `edit_error` why an edit was refused (the card still waits).
     """
 
     kind: Literal["tool"]
@@ -129,7 +158,10 @@ class ToolBlock(TypedDict):
     args: str
     status: ToolStatus
     failed: bool
-    decision: str | None
+    error: str | None
+    decision: Decision | None
+    ran_args: str | None
+    edit_error: str | None
     result: ToolOutput | None
 
 
@@ -137,11 +169,17 @@ Block = TextBlock | ReasoningBlock | ToolBlock
 
 
 class ViewState(TypedDict):
-    """The whole state of a run's view; `seq` is the number of the last frame it includes."""
+    """The whole state of a run's view.
+
+    `seq` is the number of the last frame it includes; `system` the agent's system prompt;
+    `schemas` the JSON schema of each tool's arguments, by name (what an edit is checked against).
+    """
 
     seq: int
     status: RunStatus
     prompt: str
+    system: str
+    schemas: dict[str, object]
     blocks: list[Block]
     usage: UsageReport
     error: str | None
@@ -210,6 +248,17 @@ class FrontEndMessage(TypedDict, total=False):
     attached mid-run, or missed a delta).
     """
 
-    kind: Literal["approve", "skip", "terminate", "stop", "always_allow", "request_state"]
+    kind: Literal[
+        "approve",
+        "skip",
+        "terminate",
+        "stop",
+        "always_allow",
+        "approve_all",
+        "skip_all",
+        "request_state",
+    ]
     id: str
     reason: str
+    arguments: str
+    """Approve with these arguments (JSON text) instead of the model's: an edit."""

@@ -31,8 +31,11 @@ from ..core import (
     Url,
     Usage,
 )
+from ..core._hooks import EDITED_PREFIX
 from ._delta import Changes
 from ._protocol import (
+    Decision,
+    DecisionKind,
     DeltaMessage,
     ImageRef,
     ReasoningBlock,
@@ -44,7 +47,7 @@ from ._protocol import (
 from ._protocol import Usage as UsageData
 from ._protocol import ViewState as ViewStateData
 
-__all__ = ["ViewState", "usage_dict"]
+__all__ = ["ViewState", "decision", "usage_dict"]
 
 _IMAGE_MIMES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
 _ENCRYPTED = "(encrypted reasoning)"
@@ -64,11 +67,20 @@ def usage_dict(usage: Usage) -> UsageData:
 class ViewState:
     """The state of one run's view, built item by item."""
 
-    def __init__(self, prompt: str = "", *, seq: int = 0) -> None:
+    def __init__(
+        self,
+        prompt: str = "",
+        *,
+        system: str = "",
+        schemas: dict[str, object] | None = None,
+        seq: int = 0,
+    ) -> None:
         self.state: ViewStateData = {
             "seq": seq,
             "status": "running",
             "prompt": prompt,
+            "system": system,
+            "schemas": schemas or {},
             "blocks": [],
             "usage": {"turns": [], "total": None},
             "error": None,
@@ -190,7 +202,10 @@ class ViewState:
     def _result(self, streamed: StreamedToolResult) -> None:
         result = streamed.tool_result
         block = self._tool(streamed.internal_call_id, result.id)
-        texts = [c.text for c in result.content if isinstance(c, Text)]
+        parts = result.content
+        if parts and isinstance(parts[0], Text) and parts[0].text.startswith(EDITED_PREFIX):
+            parts = parts[1:]  # what the model is told about an edit: the card shows `ran_args`
+        texts = [c.text for c in parts if isinstance(c, Text)]
         text = "\n".join(texts)
         is_json = False
         try:
@@ -200,7 +215,7 @@ class ViewState:
                 text = json.dumps(parsed, indent=2, ensure_ascii=False)
         except ValueError:
             pass
-        images = [image for c in result.content if isinstance(c, Image) if (image := _image(c))]
+        images = [image for c in parts if isinstance(c, Image) if (image := _image(c))]
         block["result"] = {"text": text, "json": is_json, "images": images}
         index = self._index[streamed.internal_call_id]
         self.changes.set_field(index, "result")
@@ -208,8 +223,8 @@ class ViewState:
             return
         if streamed.error is not None:
             # A tool that raised, bad arguments, or no such tool: the loop says so and what.
-            block["status"], block["failed"], block["decision"] = "error", True, streamed.error
-            self.changes.set_field(index, "status", "failed", "decision")
+            block["status"], block["failed"], block["error"] = "error", True, streamed.error
+            self.changes.set_field(index, "status", "failed", "error")
         else:
             block["status"] = "done"
             self.changes.set_field(index, "status")
@@ -217,9 +232,9 @@ class ViewState:
     # -- approvals and endings -------------------------------------------------------------------
 
     def tool_status(
-        self, internal_call_id: str, status: ToolStatus, decision: str | None = None
+        self, internal_call_id: str, status: ToolStatus, decision: Decision | None = None
     ) -> None:
-        """Mark a tool card: waiting for approval, running, skipped (with why)."""
+        """Mark a tool card: waiting for approval, queued, running, skipped (with why)."""
         block = self._tools.get(internal_call_id)
         if block is None:
             return
@@ -241,6 +256,24 @@ class ViewState:
             self.state["status"] = status
             self.changes.set_top("status")
 
+    def tool_edit(
+        self, internal_call_id: str, *, ran_args: str | None = None, edit_error: str | None = None
+    ) -> None:
+        """The arguments a card's tool will run with (edited), or why an edit was refused."""
+        block = self._tools.get(internal_call_id)
+        if block is None:
+            return
+        block["ran_args"], block["edit_error"] = ran_args, edit_error
+        self.changes.set_field(self._index[internal_call_id], "ran_args", "edit_error")
+
+    def pending_calls(self) -> list[tuple[str, str]]:
+        """`(internal call id, tool name)` of the cards that wait for a decision, in order."""
+        return [(iid, b["name"]) for iid, b in self._tools.items() if b["status"] == "called"]
+
+    def card(self, internal_call_id: str) -> ToolBlock | None:
+        """A tool card, by its internal call id."""
+        return self._tools.get(internal_call_id)
+
     def tool_name(self, internal_call_id: str) -> str | None:
         """The name of a tool card's tool."""
         block = self._tools.get(internal_call_id)
@@ -256,9 +289,11 @@ class ViewState:
         self.state["error"] = message
         self.changes.set_top("status", "error")
         for iid, block in self._tools.items():
-            if block["status"] in ("streaming", "called", "waiting", "running"):
+            if block["status"] in ("streaming", "called", "waiting", "queued", "running"):
+                # A call that was running keeps who approved it; any other did not run.
+                if block["decision"] is None or block["status"] != "running":
+                    block["decision"] = decision("not_run", "the run ended")
                 block["status"] = "skipped"
-                block["decision"] = block["decision"] or "not run: the run ended"
                 self.changes.set_field(self._index[iid], "status", "decision")
         self._waiting.clear()
         for index, block in enumerate(self.state["blocks"]):
@@ -305,9 +340,17 @@ def _new_card(turn: int, internal_call_id: str) -> ToolBlock:
         "args": "",
         "status": "streaming",
         "failed": False,
+        "error": None,
         "decision": None,
+        "ran_args": None,
+        "edit_error": None,
         "result": None,
     }
+
+
+def decision(kind: DecisionKind, reason: str = "") -> Decision:
+    """A card's decision."""
+    return {"kind": kind, "reason": reason}
 
 
 def _pretty(arguments: Any) -> str:

@@ -10,9 +10,32 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
-from ._protocol import ToolBlock, Usage
+from ._protocol import Decision, ToolBlock, Usage
 
-__all__ = ["transcript_html", "transcript_text"]
+__all__ = ["DECISION_LABELS", "decision_text", "transcript_html", "transcript_text"]
+
+DECISION_LABELS = {
+    "approved": "approved by you",
+    "auto": "auto policy",
+    "always_allowed": "always allowed",
+    "denied": "denied by the approval policy",
+    "skipped": "skipped by you",
+    "terminated": "terminated",
+    "timeout": "no answer in time",
+    "headless": "no front end: headless policy",
+    "hook": "your hook",
+    "not_run": "not run",
+}
+"""What a card says about each decision kind (js/src/blocks.js has the same words)."""
+
+
+def decision_text(decision: Decision | None) -> str:
+    """A card's decision as words: `skipped by you: keep it`."""
+    if not decision:
+        return ""
+    label = DECISION_LABELS.get(decision["kind"], decision["kind"])
+    return f"{label}: {decision['reason']}" if decision["reason"] else label
+
 
 _STATUS = {
     "running": "running",
@@ -35,9 +58,12 @@ def _usage_line(usage: Usage | None) -> str:
 def _tool_line(block: ToolBlock) -> str:
     args = " ".join(str(block["args"]).split())
     line = f"[tool {block['name']}({args}) - {block['status']}"
-    if block.get("decision"):
-        line += f": {block['decision']}"
+    why = block.get("error") or decision_text(block.get("decision"))
+    if why:
+        line += f": {why}"
     line += "]"
+    if block.get("ran_args"):
+        line += f"\n  ran with: {' '.join(str(block['ran_args']).split())}"
     result = block.get("result")
     if result:
         text = " ".join(str(result["text"]).split())

@@ -130,8 +130,12 @@ class AgentView(anywidget.AnyWidget):
         self._loop = asyncio.get_running_loop()
         self.run_stream = None
         try:
-            self.view_state = self._new_state(rag_text(request.prompt) or "")
-            self._approvals.begin(self.view_state, set(request.agent.tools.names))
+            agent = request.agent
+            schemas: dict[str, object] = {t.name: t.definition().parameters for t in agent.tools}
+            self.view_state = self._new_state(
+                rag_text(request.prompt) or "", system=agent.preamble or "", schemas=schemas
+            )
+            self._approvals.begin(self.view_state, set(agent.tools.names), schemas)
             self._live = True
             self._send_whole()
             async with request.stream() as run:
@@ -154,9 +158,11 @@ class AgentView(anywidget.AnyWidget):
         self._end(None)
         return run.final_response
 
-    def _new_state(self, prompt: str) -> ViewState:
+    def _new_state(
+        self, prompt: str, *, system: str = "", schemas: dict[str, object] | None = None
+    ) -> ViewState:
         """A run's state, numbered on from the last frame this view sent."""
-        return ViewState(prompt, seq=self.view_state.changes.seq)
+        return ViewState(prompt, system=system, schemas=schemas, seq=self.view_state.changes.seq)
 
     def _end(self, error: BaseException | None) -> None:
         """The final state, sent at once (and the saved transcript refreshed)."""

@@ -90,9 +90,9 @@ def show(**state):
     display(view)
     return view
 
-def tool(status, args='{"path": "a.txt"}', result=None, decision=None, id="t1"):
+def tool(status, args='{"path": "a.txt"}', result=None, decision=None, id="t1", error=None):
     return {"kind": "tool", "turn": 0, "id": id, "call_id": "c" + id, "name": "delete_file", "args": args,
-            "status": status, "decision": decision, "result": result}
+            "status": status, "decision": decision, "error": error, "result": result}
 
 TEXT = ("Here is **the plan**, with a [link](https://example.com) and `inline code`:\n\n"
         "```python\nimport os\nfor name in os.listdir('.'):\n    print(name)  # each file\n```\n\n"
@@ -104,12 +104,12 @@ views = [
          blocks=[{"kind": "text", "turn": 0, "text": TEXT}, tool("waiting")]),
     show(status="error", prompt="Question two", usage=USAGE,
          blocks=[{"kind": "reasoning", "turn": 0, "text": "Thinking it over.", "done": True},
-                 tool("error", decision="ToolCallError: disk full", id="t2",
+                 tool("error", error="ToolCallError: disk full", id="t2",
                       result={"text": "Toolset error: ToolCallError: disk full", "json": False, "images": []})],
          error="CompletionError: ProviderError: upstream 502 Bad Gateway"),
     show(status="cancelled", prompt="Count slowly.", error="Stopped: stopped by user",
          blocks=[{"kind": "text", "turn": 0, "text": "one two"},
-                 tool("skipped", decision="not run: the run ended", id="t3")]),
+                 tool("skipped", decision={"kind": "not_run", "reason": "the run ended"}, id="t3")]),
     show(status="running", prompt="Still going", blocks=[{"kind": "text", "turn": 0, "text": "Working…"},
          tool("done", id="t4", result={"text": '{\n  "ok": true\n}', "json": True, "images": []})]),
 ]

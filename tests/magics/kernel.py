@@ -105,21 +105,26 @@ class Kernel:
             elif kind == "comm_open":
                 self.comms[content["comm_id"]] = content.get("target_name", "")
             elif kind == "comm_msg":
-                # The view's whole state (the `_state` trait) and its deltas, folded as the
-                # browser's reducer does (tests/widgets/comm_log.py).
-                data, comm_id = content["data"], content["comm_id"]
-                state = None
-                if data.get("method") == "update" and "_state" in data.get("state", {}):
-                    state = fold({}, {"type": "state", "state": data["state"]["_state"]})
-                elif data.get("method") == "custom" and data["content"].get("type") == "delta":
-                    state = fold(self.views.get(comm_id, {"seq": 0}), data["content"])
-                if isinstance(state, dict):
-                    self.views[comm_id] = state
+                state = self._view_state(content)
+                if state is not None:
                     ran.states.append(state)
                     if on_state is not None:
-                        on_state(self, comm_id, state)
+                        on_state(self, content["comm_id"], state)
         ran.reply = self.client.get_shell_msg(timeout=10)["content"]
         return ran
+
+    def _view_state(self, content: dict[str, Any]) -> dict[str, Any] | None:
+        """The view's whole state (the `_state` trait) and its deltas, folded as the browser's
+        reducer does (tests/widgets/comm_log.py); `None` for other comm messages."""
+        data, comm_id = content["data"], content["comm_id"]
+        if data.get("method") == "update" and "_state" in data.get("state", {}):
+            state = fold({}, {"type": "state", "state": data["state"]["_state"]})
+        elif data.get("method") == "custom" and data["content"].get("type") == "delta":
+            state = fold(self.views.get(comm_id, {"seq": 0}), data["content"])
+        else:
+            return None
+        self.views[comm_id] = state
+        return state
 
     def send_to_view(self, comm_id: str, data: dict[str, Any]) -> None:
         """What the browser's widget sends to the kernel (a state update or a custom message)."""

@@ -142,7 +142,10 @@ def test_a_kernel_interrupt_during_an_approval_wait_ends_the_cell_on_one_line(
     assert pressed and ended - pressed[0] < 1.5
     assert_one_line_interrupt(ran, 2)
     card = next(b for b in ran.last_state["blocks"] if b["kind"] == "tool")
-    assert (card["status"], card["decision"]) == ("skipped", "not run: the run ended")
+    assert (card["status"], card["decision"]) == (
+        "skipped",
+        {"kind": "not_run", "reason": "the run ended"},  # typed since issue 10 point 10
+    )
     assert history(kernel) == [["user", "Delete a.txt"], ["assistant", "I will delete it. "]]
     assert kernel.value("deleted") == []
 
@@ -160,7 +163,7 @@ def test_failed_tool_calls_show_in_the_view_and_not_on_the_cells_stderr(kernel: 
         ("flaky", "error"),
         ("no_such_tool", "error"),
     ]
-    assert "disk full" in cards[0]["decision"]
+    assert "disk full" in cards[0]["error"]  # what failed (issue 10 point 10: not `decision`)
     # The plain-text mode prints the failures as results, on stdout only.
     kernel.run("model = ScriptedModel([[tool_call('flaky'), final()], ['Failed.', final()]])")
     plain = kernel.run("%%agent -m model -t flaky --approve auto --new --no-widget\nTry")

@@ -346,7 +346,7 @@ async def always_allow_once(ip: Any) -> None:
     assert (await task).error_in_exec is None
     assert session.always_allowed == {"get_weather"}
     done = next(b for b in session.view.state["blocks"] if b["kind"] == "tool")
-    assert (done["status"], done["decision"]) == ("done", "always allowed")
+    assert (done["status"], done["decision"]) == ("done", {"kind": "always_allowed", "reason": ""})
 
 
 def tool_card(ip: Any) -> dict[str, Any]:
@@ -363,7 +363,7 @@ async def test_an_always_allowed_tool_runs_without_asking_and_its_card_says_why(
     result = await cell(shell, "%%agent -m model -t get_weather --approve ask\nAgain")
     assert result.error_in_exec is None
     card = tool_card(shell)
-    assert (card["status"], card["decision"]) == ("done", "always allowed")
+    assert (card["status"], card["decision"]) == ("done", {"kind": "always_allowed", "reason": ""})
     transcript = session_for(shell).view._repr_mimebundle_()["text/plain"]
     assert "[tool get_weather(" in transcript and ") - done: always allowed]" in transcript
 
@@ -401,7 +401,7 @@ async def test_an_explicit_deny_beats_always_allow(
     card = tool_card(shell)
     assert (card["status"], card["decision"]) == (
         "skipped",
-        "denied by the approval policy (a deny beats Always allow)",
+        {"kind": "denied", "reason": "a deny beats Always allow"},  # typed: issue 10 point 10
     )
     sent = model.requests[1].prompt.content[0].content[0].text
     assert sent == "The user declined to run this tool."

@@ -229,4 +229,6 @@ def test_the_front_ends_reducer_folds_each_delta_into_the_kernels_state() -> Non
         assert step["folded"] == step["expected"]
     final = steps[-1]["folded"]
     assert final["status"] == "error" and "boom" in final["error"]
-    assert any(b["kind"] == "tool" and b["result"] and b["result"]["images"] for b in final["blocks"])
+    assert any(
+        b["kind"] == "tool" and b["result"] and b["result"]["images"] for b in final["blocks"]
+    )

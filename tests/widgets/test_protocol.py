@@ -127,7 +127,7 @@ def test_the_reducer_builds_exactly_the_protocols_keys() -> None:
     text, card = state["blocks"]
     assert set(text) == set(protocol.TextBlock.__annotations__)
     assert set(card) == set(protocol.ToolBlock.__annotations__)
-    assert (card["status"], card["failed"], card["decision"]) == ("error", True, "ToolCallError: x")
+    assert (card["status"], card["failed"], card["error"]) == ("error", True, "ToolCallError: x")
     assert card["result"] is not None
     assert card["result"]["text"] == "Toolset error: ToolCallError: ToolCallError: x"
     assert state["usage"]["total"] is not None

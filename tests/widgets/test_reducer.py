@@ -148,7 +148,7 @@ def test_approvals_notices_and_failure() -> None:
     view.tool_status("i", "waiting")
     assert view.state["status"] == "waiting"
     assert view.tool_name("i") == "rm"
-    view.tool_status("i", "skipped", "too risky")
+    view.tool_status("i", "skipped", {"kind": "skipped", "reason": "too risky"})
     assert view.state["status"] == "running"
     view.notice("headless: skipped")
     view.apply(
@@ -162,7 +162,9 @@ def test_approvals_notices_and_failure() -> None:
     state = view.snapshot()
     assert state["status"] == "cancelled" and state["error"] == "Stopped: user pressed stop"
     assert [b["status"] for b in state["blocks"]] == ["skipped", "skipped"]
-    assert state["blocks"][1]["decision"] == "not run: the run ended"
+    assert state["blocks"][0]["decision"] == {"kind": "skipped", "reason": "too risky"}
+    # (issue 10 point 10: a typed decision, not free text)
+    assert state["blocks"][1]["decision"] == {"kind": "not_run", "reason": "the run ended"}
     assert state["notices"] == ["headless: skipped"]
 
 
@@ -201,4 +203,5 @@ def test_failed_tool_calls_show_as_errors_on_their_card() -> None:
         )
     )
     block = view.state["blocks"][0]
-    assert (block["status"], block["decision"]) == ("error", "ToolNotFoundError: ghost")
+    # What failed is the card's `error`; `decision` is who decided (issue 10 point 10).
+    assert (block["status"], block["error"]) == ("error", "ToolNotFoundError: ghost")

@@ -248,7 +248,8 @@ async def test_an_inner_hook_decides_first() -> None:
     view = AgentView(Agent(tool_turns(), tools=[delete_file], hook=Guard()), approval="auto")
     await view.run("x", max_turns=1)
     assert RAN == []
-    assert next(b for b in view.state["blocks"] if b["kind"] == "tool")["decision"] == "guarded"
+    card = next(b for b in view.state["blocks"] if b["kind"] == "tool")
+    assert card["decision"] == {"kind": "hook", "reason": "guarded"}
 
 
 def test_mimebundle_has_text_and_html_fallbacks() -> None:
@@ -285,7 +286,7 @@ async def test_a_hallucinated_tool_is_not_put_to_the_user() -> None:
     view.rendered = True  # someone could click, but there is nothing to approve
     await asyncio.wait_for(view.run("x", max_turns=1), timeout=5)
     card = next(b for b in view.state["blocks"] if b["kind"] == "tool")
-    assert (card["status"], card["decision"]) == ("error", "ToolNotFoundError: no_such_tool")
+    assert (card["status"], card["error"]) == ("error", "ToolNotFoundError: no_such_tool")
 
 
 async def test_a_deny_policy_beats_always_allow_and_an_allowed_card_says_why() -> None:
@@ -301,23 +302,27 @@ async def test_a_deny_policy_beats_always_allow_and_an_allowed_card_says_why() -
     card = next(b for b in denied.state["blocks"] if b["kind"] == "tool")
     assert (card["status"], card["decision"]) == (
         "skipped",
-        "denied by the approval policy (a deny beats Always allow)",
+        {"kind": "denied", "reason": "a deny beats Always allow"},
     )
-    assert "- skipped: denied by the approval policy" in denied._repr_mimebundle_()["text/plain"]
+    assert (
+        "- skipped: denied by the approval policy: a deny beats Always allow"
+        in (denied._repr_mimebundle_()["text/plain"])
+    )
     allowed_view = AgentView(
         Agent(tool_turns(), tools=[delete_file]), approval="ask", always_allowed=allowed
     )
     await allowed_view.run("x", max_turns=1)  # no front end needed: nothing to ask
     assert RAN == ["a.txt"]
     card = next(b for b in allowed_view.state["blocks"] if b["kind"] == "tool")
-    assert (card["status"], card["decision"]) == ("done", "always allowed")
+    assert (card["status"], card["decision"]) == ("done", {"kind": "always_allowed", "reason": ""})
     assert allowed_view.state["notices"] == []
     auto = AgentView(
         Agent(tool_turns(), tools=[delete_file]), approval="auto", always_allowed=allowed
     )
     await auto.run("x", max_turns=1)
     card = next(b for b in auto.state["blocks"] if b["kind"] == "tool")
-    assert (card["status"], card["decision"]) == ("done", None)  # auto ran it, not the allowance
+    # auto ran it, not the allowance (and the card says so: issue 10 point 10)
+    assert (card["status"], card["decision"]) == ("done", {"kind": "auto", "reason": ""})
 
 
 async def test_the_clicked_always_allow_card_says_so() -> None:
@@ -327,14 +332,14 @@ async def test_the_clicked_always_allow_card_says_so() -> None:
     click(view, kind="always_allow", id=await waiting_tool(view))
     await run
     card = next(b for b in view.state["blocks"] if b["kind"] == "tool")
-    assert (card["status"], card["decision"]) == ("done", "always allowed")
+    assert (card["status"], card["decision"]) == ("done", {"kind": "always_allowed", "reason": ""})
     approved = AgentView(Agent(tool_turns(), tools=[delete_file]), approval="ask")
     approved.rendered = True
     run = asyncio.create_task(approved.run("x", max_turns=1))
     click(approved, kind="approve", id=await waiting_tool(approved))
     await run
     card = next(b for b in approved.state["blocks"] if b["kind"] == "tool")
-    assert (card["status"], card["decision"]) == ("done", None)
+    assert (card["status"], card["decision"]) == ("done", {"kind": "approved", "reason": ""})
 
 
 class Boom(RuntimeError):
