@@ -1,6 +1,6 @@
 // Build the AgentView front end into rig_nb/widgets/static (what the Python package ships).
 //
-//   node build.mjs           write stream_view.js, stream_view.css and THIRD_PARTY_LICENSES.txt
+//   node build.mjs           write stream_view.js, loader.js, stream_view.css and THIRD_PARTY_LICENSES.txt
 //   node build.mjs --check   build in memory and fail if the committed files differ (CI)
 //
 // The output depends only on the sources and the lockfile's exact versions (esbuild is
@@ -32,6 +32,19 @@ async function bundle() {
     write: false,
     logLevel: "warning",
   });
+  const loader = await esbuild.build({
+    entryPoints: [join(HERE, "src", "loader.js")],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: ["chrome109", "firefox115", "safari16.4"],
+    minify: true,
+    charset: "utf8",
+    legalComments: "none",
+    banner: { js: `// ${BANNER}` },
+    write: false,
+    logLevel: "warning",
+  });
   const css = await esbuild.build({
     entryPoints: [join(HERE, "src", "view.css")],
     bundle: true,
@@ -43,6 +56,7 @@ async function bundle() {
   });
   return {
     "stream_view.js": js.outputFiles[0].text,
+    "loader.js": loader.outputFiles[0].text,
     "stream_view.css": css.outputFiles[0].text,
     "THIRD_PARTY_LICENSES.txt": await licences(js.metafile),
   };

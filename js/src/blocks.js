@@ -21,7 +21,10 @@ import { decisionText } from "./state.js";
 /**
  * What the blocks share with their view (the approval bar's context, and the result panels the
  * user opened or closed, by call id).
- * @typedef {import("./approvals.js").ApprovalContext & {open: Map<string, boolean>}} BlockContext
+ * @typedef {import("./approvals.js").ApprovalContext & {
+ *   open: Map<string, boolean>,
+ *   insertCell?: ((code: string) => boolean) | null,
+ * }} BlockContext
  */
 
 /**
@@ -35,8 +38,9 @@ import { decisionText } from "./state.js";
 /** @implements {BlockView} */
 class TextView {
   kind = /** @type {const} */ ("text");
-  constructor() {
-    this.markdown = new MarkdownView();
+  /** @param {BlockContext} context */
+  constructor(context) {
+    this.markdown = new MarkdownView({ insertCell: context.insertCell });
     this.node = this.markdown.root;
   }
   /** @param {import("./protocol.js").TextBlock} block */
@@ -157,7 +161,7 @@ export function toolCard(block, context) {
  * @returns {BlockView}
  */
 export function blockView(kind, context) {
-  if (kind === "text") return new TextView();
+  if (kind === "text") return new TextView(context);
   if (kind === "reasoning") return new ReasoningView();
   return new ToolView(context);
 }

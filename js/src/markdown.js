@@ -53,11 +53,20 @@ marked.use({
 });
 
 /**
+ * What a markdown view can do beyond showing: put a Python code block in a new notebook cell.
+ * @typedef {{insertCell?: ((code: string) => boolean) | null}} MarkdownOptions
+ */
+
+/** Fences whose code "Insert as new cell" offers (the kernel's language). */
+export const PYTHON = new Set(["python", "py", "python3", "ipython", "python-repl"]);
+
+/**
  * Render marked tokens to a sanitised fragment with the view's chrome (code bars, table boxes).
  * @param {Token[]} tokens
+ * @param {MarkdownOptions} [options]
  * @returns {DocumentFragment}
  */
-function renderTokens(tokens) {
+function renderTokens(tokens, options = {}) {
   let html;
   try {
     html = marked.parser(tokens);
@@ -66,26 +75,30 @@ function renderTokens(tokens) {
     html = `<pre><code>${escapeHtml(tokens.map((t) => t.raw).join(""))}</code></pre>`;
   }
   const fragment = sanitize(html);
-  decorate(fragment);
+  decorate(fragment, options);
   return fragment;
 }
 
 /**
- * Code blocks get a bar with their language and a copy button; tables and display math a box
- * that scrolls sideways.
+ * Code blocks get a bar with their language and a copy button (Python ones also "Insert as new
+ * cell", where the notebook allows it); tables and display math a box that scrolls sideways.
  * @param {DocumentFragment | Element} root
+ * @param {MarkdownOptions} [options]
  */
-export function decorate(root) {
+export function decorate(root, options = {}) {
   for (const pre of root.querySelectorAll("pre")) {
     const code = pre.querySelector("code");
     pre.className = "rig-code";
     const language = /(?:^|\s)language-(\S+)/.exec(code?.className ?? "")?.[1] ?? "";
     const box = h("div", "rig-codeblock");
     const bar = h("div", "rig-code-bar");
+    const text = () => (code ?? pre).textContent ?? "";
     bar.append(
       h("span", "rig-code-lang", language || "code"),
-      copyButton("rig-copy-code", () => (code ?? pre).textContent ?? "", { title: "Copy this code" }),
+      copyButton("rig-copy-code", text, { title: "Copy this code" }),
     );
+    const insert = options.insertCell;
+    if (insert && PYTHON.has(language.toLowerCase())) bar.appendChild(insertButton(() => insert(text())));
     pre.replaceWith(box);
     box.append(bar, pre);
   }
@@ -103,6 +116,33 @@ export function decorate(root) {
 }
 
 /**
+ * "Insert as new cell": the code goes into a new code cell below the agent's cell.
+ * @param {() => boolean} insert
+ */
+function insertButton(insert) {
+  const button = h("button", "rig-button rig-insert-cell", "Insert as new cell");
+  button.type = "button";
+  button.title = "Put this code in a new cell below";
+  button.addEventListener("click", (event) => {
+    event.preventDefault();
+    event.stopPropagation();
+    let ok = false;
+    try {
+      ok = insert();
+    } catch {
+      ok = false;
+    }
+    button.textContent = ok ? "Inserted ✓" : "Could not insert";
+    button.dataset.inserted = ok ? "yes" : "failed";
+    setTimeout(() => {
+      button.textContent = "Insert as new cell";
+      delete button.dataset.inserted;
+    }, 1500);
+  });
+  return button;
+}
+
+/**
  * Markdown to a sanitised element, in one go.
  * @param {string} text
  * @returns {HTMLDivElement}
@@ -115,7 +155,9 @@ export function renderMarkdown(text) {
 
 /** A growing markdown text: `update(text)` renders only the top-level blocks that changed. */
 export class MarkdownView {
-  constructor() {
+  /** @param {MarkdownOptions} [options] */
+  constructor(options = {}) {
+    this.options = options;
     this.root = h("div", "rig-md");
     /** @type {{raw: string, node: HTMLElement}[]} */
     this.items = [];
@@ -142,7 +184,7 @@ export class MarkdownView {
       const item = this.items[i];
       if (item && item.raw === token.raw) return;
       const node = h("div", "rig-md-block");
-      node.appendChild(renderTokens([token]));
+      node.appendChild(renderTokens([token], this.options));
       this.rendered++;
       if (item) item.node.replaceWith(node);
       else this.root.appendChild(node);

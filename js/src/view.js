@@ -11,6 +11,7 @@ import { bulkBar, titleBadge } from "./approvals.js";
 import { blockView } from "./blocks.js";
 import { copyButton } from "./copy.js";
 import { h } from "./dom.js";
+import { cellInserter } from "./notebook.js";
 import { TailBox } from "./scroll.js";
 import { EMPTY, STATUS_LABELS, answerText, isLive, step, usageLine, waitingCalls, withBuffers } from "./state.js";
 
@@ -20,8 +21,34 @@ import { EMPTY, STATUS_LABELS, answerText, isLive, step, usageLine, waitingCalls
 
 /**
  * The widget's traits, as the kernel defines them (rig_nb.widgets.AgentView).
- * @typedef {{_state: unknown, rendered: boolean}} Model
+ * @typedef {{_state: unknown, _view_id: string, rendered: boolean, saves_state: boolean}} Model
  */
+
+/**
+ * Whether the notebook saves widget state (JupyterLab's "Save Widget State Automatically"; the
+ * widget manager holds that setting): then a finished run's output keeps the live view, else the
+ * kernel leaves the transcript only (rig_nb/widgets/_view.py, `saved_view`).
+ * @param {unknown} model
+ */
+export function savesWidgetState(model) {
+  const manager = /** @type {{widget_manager?: {_settings?: {saveState?: unknown}}}} */ (model).widget_manager;
+  return manager?._settings?.saveState === true;
+}
+
+/**
+ * While the live view lives, the output that repeats it as a transcript (shown for readers without
+ * widgets; rig_nb/widgets/_view.py `_refresh_displays`) is hidden: one CSS rule, removed with the
+ * view. `:has()` needs Chromium 105+, Firefox 121+, Safari 15.4+.
+ * @param {string} id  the view's widget id
+ * @returns {HTMLStyleElement | null}
+ */
+function hideTwin(id) {
+  if (!/^[\w-]+$/.test(id)) return null;
+  const rule = h("style");
+  rule.textContent = `.jp-OutputArea-child:has(.rig-nb-transcript[data-rig-view="${id}"]) { display: none; }`;
+  document.head.appendChild(rule);
+  return rule;
+}
 
 export class AgentView {
   /**
@@ -38,6 +65,7 @@ export class AgentView {
     this.context = {
       send, open: new Map(), reasons: new Map(), drafts: new Map(), editing: new Set(), schemas: {},
       redraw: (id) => this.redrawCard(id),
+      insertCell: cellInserter(model, String(model.get("_view_id") ?? "")),
     };
     /** @type {BlockView[]} */
     this.blocks = [];
@@ -102,7 +130,9 @@ export class AgentView {
     // A run under way: the trait holds its start (the deltas since went to the views that were
     // there), so ask for the whole state.
     if (isLive(this.state)) this.requestState();
+    this.twinRule = hideTwin(String(model.get("_view_id") ?? ""));
     model.set("rendered", true);
+    model.set("saves_state", savesWidgetState(model));
     model.save_changes();
   }
 
@@ -183,6 +213,7 @@ export class AgentView {
     this.model.off("change:_state", this.onChange);
     this.model.off("msg:custom", this.onMessage);
     this.tail.disconnect();
+    this.twinRule?.remove();
     titleBadge().set(this, false);
     this.root.remove();
   }

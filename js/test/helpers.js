@@ -14,7 +14,7 @@ export const DANGEROUS_TAGS =
 
 const CHROME = new Set([
   "rig-md", "rig-md-block", "rig-codeblock", "rig-code-bar", "rig-code-lang", "rig-code", "rig-table", "rig-math",
-  "rig-button rig-copy rig-copy-code",
+  "rig-button rig-copy rig-copy-code", "rig-button rig-insert-cell",
 ]);
 
 /**

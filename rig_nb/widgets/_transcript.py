@@ -1,15 +1,18 @@
 """The text/plain and text/html forms of a run, for places with no widget front end.
 
-A saved notebook on GitHub, nbconvert HTML, a terminal. Everything is escaped: no HTML from models.
+A saved notebook reopened without widget state, nbconvert HTML, GitHub, a terminal. The answer's
+markdown is rendered and sanitised (`_markdown.py`); every other string is escaped.
 The state is the widget's `state` trait: a `_protocol.ViewState`, or `{}` before any run.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
+from ._markdown import render_markdown
 from ._protocol import Decision, ToolBlock, Usage
 
 __all__ = ["DECISION_LABELS", "decision_text", "transcript_html", "transcript_text"]
@@ -47,7 +50,8 @@ _STATUS = {
 
 
 def _usage_line(usage: Usage | None) -> str:
-    if not usage:
+    """The usage, or "" when the provider reported none (never "0 in, 0 out", as in the view)."""
+    if not usage or not (usage["input_tokens"] or usage["output_tokens"] or usage["total_tokens"]):
         return ""
     return (
         f"tokens: {usage['input_tokens']} in, {usage['output_tokens']} out, "
@@ -92,31 +96,109 @@ def transcript_text(state: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def transcript_html(state: Mapping[str, Any]) -> str:
-    """The run as escaped HTML, styled with JupyterLab's theme variables where they exist."""
-    parts: list[str] = []
+_BOX = "border:1px solid var(--jp-border-color2,#ddd);border-radius:4px"
+_PRE = (
+    "white-space:pre-wrap;overflow-wrap:anywhere;margin:4px 0;padding:4px 6px;"
+    "background:var(--jp-cell-editor-background,#f7f7f7);border-radius:4px"
+)
+_RASTER = ("image/png", "image/jpeg", "image/gif", "image/webp")
+
+
+def _esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _images(images: list[Any]) -> str:
+    """Raster images as data: URLs built here from their bytes (never from model markup)."""
+    out: list[str] = []
+    for raw in images:
+        image: Mapping[str, Any] = cast(Mapping[str, Any], raw) if isinstance(raw, Mapping) else {}
+        data, mime, url = image.get("data"), image.get("mime"), str(image.get("url", ""))
+        if isinstance(data, bytes | bytearray) and data and mime in _RASTER:
+            encoded = base64.b64encode(bytes(data)).decode()
+            out.append(
+                f'<img src="data:{mime};base64,{encoded}" alt="tool image" '
+                'style="max-width:100%;max-height:320px;display:block;margin-top:4px">'
+            )
+        elif url.startswith(("https://", "http://")):
+            out.append(f'<div><a href="{_esc(url)}">[image: {_esc(url)}]</a></div>')
+        else:
+            out.append("<div><em>[image not shown]</em></div>")
+    return "".join(out)
+
+
+def _tool_html(block: Mapping[str, Any]) -> str:
+    why = block.get("error") or decision_text(block.get("decision"))
+    status = _esc(block["status"]) + (f": {_esc(why)}" if why else "")
+    parts = [
+        f'<div style="{_BOX};padding:6px 8px;margin:6px 0">',
+        f"<div><strong>{_esc(block['name'] or '…')}</strong> "
+        f'<span style="opacity:.8;font-size:90%">{status}</span></div>',
+    ]
+    if block.get("ran_args"):
+        parts.append('<div style="font-size:85%;opacity:.8">the model asked for</div>')
+        parts.append(f'<pre style="{_PRE}">{_esc(block["args"])}</pre>')
+        parts.append('<div style="font-size:85%;opacity:.8">ran with</div>')
+        parts.append(f'<pre style="{_PRE}">{_esc(block["ran_args"])}</pre>')
+    elif block.get("args"):
+        parts.append(f'<pre style="{_PRE}">{_esc(block["args"])}</pre>')
+    result = block.get("result")
+    if result:
+        parts.append("<details open><summary>result</summary>")
+        if result.get("text"):
+            parts.append(f'<pre style="{_PRE}">{_esc(result["text"])}</pre>')
+        parts.append(_images(list(result.get("images") or [])))
+        parts.append("</details>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def transcript_html(state: Mapping[str, Any], *, view_id: str = "") -> str:
+    """The run as sanitised HTML, styled with JupyterLab's theme variables where they exist.
+
+    The prompt, the answer's markdown rendered, reasoning folded, tool cards, notices, the ending
+    and usage. No script, no event handler, no model-made markup but what `render_markdown` keeps.
+    """
+    status = str(state.get("status", "idle"))
+    parts: list[str] = [
+        '<div style="font-weight:600;opacity:.8;margin-bottom:4px">'
+        f"rig_nb agent · {_esc(_STATUS.get(status, status))}</div>"
+    ]
+    if state.get("system"):
+        parts.append(
+            "<details><summary>System prompt</summary>"
+            f'<div style="white-space:pre-wrap;padding:2px 8px">{_esc(state["system"])}</div>'
+            "</details>"
+        )
+    if state.get("prompt"):
+        parts.append(
+            '<div style="padding:4px 8px;margin:4px 0;border-radius:4px;'
+            'background:var(--jp-layout-color2,#eef3fb)"><strong>You</strong> '
+            f'<span style="white-space:pre-wrap">{_esc(state["prompt"])}</span></div>'
+        )
     for block in state.get("blocks", []):
-        body = html.escape(block["text"] if block["kind"] != "tool" else _tool_line(block))
         if block["kind"] == "text":
-            parts.append(f'<div style="white-space:pre-wrap">{body}</div>')
+            parts.append(f'<div class="rig-md">{render_markdown(str(block["text"]))}</div>')
         elif block["kind"] == "reasoning":
             parts.append(
-                "<details><summary>reasoning</summary>"
-                f'<div style="white-space:pre-wrap;opacity:.75">{body}</div></details>'
+                "<details><summary>Reasoning</summary>"
+                f'<div style="white-space:pre-wrap;opacity:.75">{_esc(block["text"])}</div>'
+                "</details>"
             )
         else:
-            parts.append(
-                '<pre style="margin:4px 0;padding:4px 6px;border:1px solid '
-                f'var(--jp-border-color2,#ccc);border-radius:4px">{body}</pre>'
-            )
+            parts.append(_tool_html(block))
     for notice in state.get("notices", []):
-        parts.append(f"<div><em>{html.escape(notice)}</em></div>")
+        parts.append(f"<div><em>{_esc(notice)}</em></div>")
     if state.get("error"):
         parts.append(
             '<div style="color:var(--jp-error-color1,#c62828);font-weight:600">'
-            f"{html.escape(str(state['error']))}</div>"
+            f"{_esc(state['error'])}</div>"
         )
     usage = _usage_line(state.get("usage", {}).get("total"))
     if usage:
-        parts.append(f'<div style="opacity:.7;font-size:90%">{html.escape(usage)}</div>')
-    return '<div class="rig-nb-transcript">' + "".join(parts) + "</div>"
+        parts.append(f'<div style="opacity:.7;font-size:90%">{_esc(usage)}</div>')
+    twin = f' data-rig-view="{_esc(view_id)}"' if view_id else ""
+    return (
+        f'<div class="rig-nb-transcript"{twin} style="{_BOX};padding:8px 10px;max-width:100%;'
+        f'overflow-wrap:anywhere">' + "".join(parts) + "</div>"
+    )

@@ -17,9 +17,10 @@ renders it where no widget can show.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import anywidget
 import traitlets
@@ -41,25 +42,46 @@ from ..errors import PromptCancelled, RigError, UserError
 from ._approvals import ApprovalPolicy, Approvals
 from ._coalesce import Coalescer
 from ._hook import ViewHook
+from ._module import view_module
 from ._protocol import DeltaMessage, FrontEndMessage, StateMessage
 from ._protocol import ViewState as ViewStateData
 from ._reducer import ViewState
 from ._transcript import transcript_html, transcript_text
 
-__all__ = ["AgentView", "ending"]
+__all__ = ["AgentView", "SavedView", "ending"]
 
 _STATIC = Path(__file__).parent / "static"
+_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+SavedView = Literal["auto", "widget", "transcript"]
+"""What a finished run's output keeps: the live widget, the transcript only, or (`auto`) the live
+widget when the notebook front end saves widget state, else the transcript."""
+
+
+def _saved_view(value: str | None) -> SavedView:
+    chosen = (value or os.environ.get("RIG_NB_SAVED_VIEW") or "auto").strip().lower()
+    if chosen not in ("auto", "widget", "transcript"):
+        raise UserError(
+            f"the saved view must be auto, widget or transcript (RIG_NB_SAVED_VIEW); got {chosen!r}"
+        )
+    return cast(SavedView, chosen)
 
 
 class AgentView(anywidget.AnyWidget):
     """A live, sanitised view of an agent run."""
 
-    _esm = _STATIC / "stream_view.js"
-    _css = _STATIC / "stream_view.css"
+    _esm = _STATIC / "loader.js"
+    """A 1 KiB loader: the view itself comes once per kernel from `_module` (`_module.py`)."""
+    _module = traitlets.Unicode("").tag(sync=True)
+    _view_id = traitlets.Unicode("").tag(sync=True)
+    """This widget's own id: its live view hides the transcript output that repeats it."""
     _state = traitlets.Dict().tag(sync=True)
     """The whole state, as of the start or the end of a run (deltas bring it up to date)."""
     rendered = traitlets.Bool(False).tag(sync=True)
     """Set by the browser when a view rendered: someone can click."""
+    saves_state = traitlets.Bool(False).tag(sync=True)
+    """Set by the browser: its notebook saves widget state (JupyterLab's "Save Widget State
+    Automatically"), so a saved notebook can show the live view again."""
 
     def __init__(
         self,
@@ -68,9 +90,14 @@ class AgentView(anywidget.AnyWidget):
         approval: ApprovalPolicy | str | None = None,
         always_allowed: set[str] | None = None,
         max_updates_per_second: float = 30.0,
+        saved_view: SavedView | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        self.saved_view: SavedView = _saved_view(saved_view)
+        """What the output keeps once a run ended (`auto` / `widget` / `transcript`;
+        default `RIG_NB_SAVED_VIEW`, else `auto`): see `_repr_mimebundle_`."""
+        super().__init__(_module=f"IPY_MODEL_{view_module().model_id}", **kwargs)
+        self._view_id = self.model_id
         self.agent = agent
         policy = (
             approval if isinstance(approval, ApprovalPolicy) else ApprovalPolicy.from_env(approval)
@@ -80,6 +107,7 @@ class AgentView(anywidget.AnyWidget):
         self._coalescer = Coalescer(self._send_delta, max_updates_per_second)
         self.view_state = ViewState()
         self._live = False
+        self._ran = False
         self.updates_sent = 0
         """State and delta messages sent (the initial, final and requested states included)."""
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -87,6 +115,8 @@ class AgentView(anywidget.AnyWidget):
         self.last_run: PromptStream | None = None
         """The latest run: its `history`, `cancelled` and `error` stay readable after it ended."""
         self._handles: list[Any] = []
+        self._twin: Any = None
+        """The transcript output beside a kept live view (see `_refresh_displays`)."""
         self.listeners: list[Callable[[MultiTurnStreamItem], None]] = []
         """Called with every item (the magic's no-widget mode prints from here)."""
         self.on_msg(self._on_message)
@@ -136,8 +166,9 @@ class AgentView(anywidget.AnyWidget):
                 rag_text(request.prompt) or "", system=agent.preamble or "", schemas=schemas
             )
             self._approvals.begin(self.view_state, set(agent.tools.names), schemas)
-            self._live = True
+            self._live = self._ran = True
             self._send_whole()
+            self._refresh_displays()  # a view shown as a transcript after a run is live again
             async with request.stream() as run:
                 self.run_stream = self.last_run = run
                 try:
@@ -305,12 +336,24 @@ class AgentView(anywidget.AnyWidget):
     # -- display -------------------------------------------------------------------------------
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The widget, plus a text/plain and text/html transcript for places without widgets."""
+        """The widget, plus a text/plain and text/html transcript for places without widgets.
+
+        Once a run ended, the widget entry is dropped when the notebook would not save the
+        widget's state (`saved_view`): a notebook reopened without it shows the transcript, not
+        "model not found", and nbconvert shows the transcript, not a blank output.
+        """
         bundle: Any = super()._repr_mimebundle_(**kwargs)
         data: dict[str, Any] = dict(bundle[0] if isinstance(bundle, tuple) else bundle or {})
         data["text/plain"] = transcript_text(self.state) or "AgentView (no run yet)"
         data["text/html"] = transcript_html(self.state)
+        if self._transcript_only():
+            data.pop(_WIDGET_VIEW, None)
         return data
+
+    def _transcript_only(self) -> bool:
+        if self._live or not self._ran or self.saved_view == "widget":
+            return False
+        return self.saved_view == "transcript" or not self.saves_state
 
     def _ipython_display_(self, **kwargs: Any) -> None:
         """Display with an id, so the saved transcript is refreshed when a run ends."""
@@ -319,9 +362,26 @@ class AgentView(anywidget.AnyWidget):
         self._handles.append(display(self._repr_mimebundle_(), raw=True, display_id=True))
 
     def _refresh_displays(self) -> None:
+        """Update every display of the view; beside a kept live widget, show the transcript too.
+
+        After a run whose output keeps the live widget, the transcript is an output of its own
+        (shown once, then updated). Where widgets render, the live view hides that output (a CSS
+        rule it adds while it lives); where they do not (nbconvert's HTML with widget state but
+        no network, GitHub), the transcript is there to read instead of a blank widget output.
+        """
+        bundle = self._repr_mimebundle_()
         for handle in self._handles:
             if handle is not None:
-                handle.update(self._repr_mimebundle_(), raw=True)
+                handle.update(bundle, raw=True)
+        if not self._handles or self._live or _WIDGET_VIEW not in bundle:
+            return
+        twin = {"text/html": transcript_html(self.state, view_id=self.model_id)}
+        if self._twin is None:
+            from IPython.display import display
+
+            self._twin = display(twin, raw=True, display_id=True)
+        else:
+            self._twin.update(twin, raw=True)
 
     def __repr__(self) -> str:
         status = self.state.get("status", "idle") if self.state else "idle"

@@ -68,7 +68,7 @@ _DOM_REPORT = """() => {
     const srcs = [...root.querySelectorAll('img, [src]')].map(i => i.getAttribute('src'));
     const attrs = [...root.querySelectorAll('*')].flatMap(e => [...e.attributes].map(a => a.name));
     // Inside rendered markdown, only the renderers' classes: a model can't borrow the view's own.
-    const own = /^rig-(md|md-block|codeblock|code-bar|code-lang|code|table|math|button|copy|copy-code)$/;
+    const own = /^rig-(md|md-block|codeblock|code-bar|code-lang|code|table|math|button|copy|copy-code|insert-cell)$/;
     const classes = [...root.querySelectorAll('.rig-md *')].flatMap(e => [...e.classList])
         .filter(c => c.startsWith('rig-') && !own.test(c));
     return {

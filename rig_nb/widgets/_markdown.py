@@ -1,0 +1,113 @@
+"""Markdown from a model as safe HTML, for the saved transcript (no widget front end needed).
+
+markdown-it-py (CommonMark, with GFM tables, strikethrough, autolinks and task lists) renders it;
+raw HTML the model writes is escaped (`html: False`); markdown images become links (a saved
+notebook must not make a reader's browser fetch a URL); math keeps its `$` delimiters, as text,
+for JupyterLab's MathJax. nh3 (ammonia) then cleans the result with a strict allowlist: the
+elements the renderer makes, links only to http(s) and mailto, classes only `language-*` and
+`math`, no style but `text-align` on table cells, no event handlers, no scripts.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import nh3
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+__all__ = ["render_markdown"]
+
+_TAGS = {
+    "a", "p", "br", "hr", "em", "strong", "del", "s", "code", "pre", "blockquote", "span", "div",
+    "ul", "ol", "li", "input", "table", "thead", "tbody", "tr", "th", "td",
+    "h1", "h2", "h3", "h4", "h5", "h6",
+}  # fmt: skip
+_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "code": {"class"},
+    "span": {"class"},
+    "div": {"class"},
+    "ol": {"start"},
+    "li": {"class"},
+    "ul": {"class"},
+    "input": {"type", "checked", "disabled", "class"},
+    "th": {"style"},
+    "td": {"style"},
+}
+_CLASS = re.compile(
+    r"(?:language-[\w+#.-]+|math|inline|block|task-list-item|contains-task-list|"
+    r"task-list-item-checkbox|rig-code-lang)"
+)
+
+
+def _attribute(tag: str, name: str, value: str) -> str | None:
+    if name == "class":
+        kept = [c for c in value.split() if _CLASS.fullmatch(c)]
+        return " ".join(kept) or None
+    if tag == "input" and name == "type":
+        return "checkbox"
+    return value
+
+
+def _image(_renderer: Any, tokens: Sequence[Any], index: int, options: Any, env: Any) -> str:
+    token = tokens[index]
+    src = html.escape(str(token.attrGet("src") or ""), quote=True)
+    alt = html.escape(token.content or "")
+    return f'<a href="{src}">[image: {alt}]</a>'
+
+
+def _fence(_renderer: Any, tokens: Sequence[Any], index: int, options: Any, env: Any) -> str:
+    token = tokens[index]
+    language = (token.info or "").strip().split(" ")[0]
+    label = html.escape(language or "code")
+    cls = f' class="language-{html.escape(language, quote=True)}"' if language else ""
+    code = html.escape(token.content)
+    return f'<div class="rig-code-lang">{label}</div><pre><code{cls}>{code}</code></pre>\n'
+
+
+def _math_inline(_renderer: Any, tokens: Sequence[Any], index: int, options: Any, env: Any) -> str:
+    return f'<span class="math inline">${html.escape(tokens[index].content)}$</span>'
+
+
+def _math_block(_renderer: Any, tokens: Sequence[Any], index: int, options: Any, env: Any) -> str:
+    return f'<div class="math block">$$\n{html.escape(tokens[index].content.strip())}\n$$</div>\n'
+
+
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": True, "breaks": True})
+    md.enable(["table", "strikethrough", "linkify"])
+    md.use(tasklists_plugin)
+    md.use(dollarmath_plugin, allow_space=True, double_inline=True)
+    md.add_render_rule("image", _image)
+    md.add_render_rule("fence", _fence)
+    md.add_render_rule("math_inline", _math_inline)
+    md.add_render_rule("math_inline_double", _math_block)
+    md.add_render_rule("math_block", _math_block)
+    md.add_render_rule("math_block_label", _math_block)
+    return md
+
+
+_MD = _parser()
+
+
+def render_markdown(text: str) -> str:
+    """Untrusted markdown in, sanitised HTML out."""
+    try:
+        rendered = _MD.render(text)
+    except Exception:  # a renderer failing on hostile input: show the source as text
+        rendered = f"<pre>{html.escape(text)}</pre>"
+    return nh3.clean(
+        rendered,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        attribute_filter=_attribute,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        filter_style_properties={"text-align"},
+        strip_comments=True,
+    )
