@@ -126,7 +126,7 @@ class Approvals:
             for iid, name in self._board.pending_calls()
             if self._known(name) and self._policy_for(name) == "ask"
         ]
-        if not asked or not await self._front_end_present():
+        if not asked or not await self.front_end_present():
             return
         loop = asyncio.get_running_loop()
         for iid, _ in asked:
@@ -184,7 +184,8 @@ class Approvals:
             self._push()
         return action
 
-    async def _front_end_present(self) -> bool:
+    async def front_end_present(self) -> bool:
+        """Whether a front end rendered the view, waiting `render_grace` for one to say so."""
         if self.rendered or self._rendered_event is None:
             return self.rendered
         await wait_with_heartbeat(

@@ -53,6 +53,10 @@ __all__ = ["AgentView", "SavedView", "ending"]
 _STATIC = Path(__file__).parent / "static"
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
+_FRONT_END: dict[str, bool | None] = {"seen": None, "saves_state": False}
+"""What this kernel knows of its front end: whether a view ever rendered (`None`: no view waited
+for one yet), and whether it saves widget state."""
+
 SavedView = Literal["auto", "widget", "transcript"]
 """What a finished run's output keeps: the live widget, the transcript only, or (`auto`) the live
 widget when the notebook front end saves widget state, else the transcript."""
@@ -121,6 +125,7 @@ class AgentView(anywidget.AnyWidget):
         """Called with every item (the magic's no-widget mode prints from here)."""
         self.on_msg(self._on_message)
         self.observe(self._on_rendered, names="rendered")
+        self.observe(self._on_saves_state, names="saves_state")
 
     # -- running -------------------------------------------------------------------------------
 
@@ -186,8 +191,23 @@ class AgentView(anywidget.AnyWidget):
         except BaseException as exc:
             self._end(exc)
             raise
+        await self._front_end_settled()
         self._end(None)
         return run.final_response
+
+    async def _front_end_settled(self) -> None:
+        """Before a shown run's final output, give the browser a moment to render the view.
+
+        The view says whether its notebook saves widget state, and a run can end before the
+        view has even loaded. Once a kernel knows it has no front end (nbconvert, nbval), it
+        does not wait again.
+        """
+        if self.saved_view != "auto" or not self._handles or self.rendered:
+            return
+        if _FRONT_END["seen"] is False:
+            return
+        if not await self._approvals.front_end_present() and _FRONT_END["seen"] is None:
+            _FRONT_END["seen"] = False
 
     def _new_state(
         self, prompt: str, *, system: str = "", schemas: dict[str, object] | None = None
@@ -256,6 +276,11 @@ class AgentView(anywidget.AnyWidget):
 
     def _on_rendered(self, change: dict[str, Any]) -> None:
         self._approvals.set_rendered(bool(change["new"]))
+        if change["new"]:
+            _FRONT_END["seen"] = True
+
+    def _on_saves_state(self, change: dict[str, Any]) -> None:
+        _FRONT_END["saves_state"] = bool(change["new"])
 
     def _on_message(self, _widget: object, content: Any, _buffers: object) -> None:
         """Button clicks; on ipykernel 7.0-7.3 this runs in a subshell thread."""
@@ -353,7 +378,12 @@ class AgentView(anywidget.AnyWidget):
     def _transcript_only(self) -> bool:
         if self._live or not self._ran or self.saved_view == "widget":
             return False
-        return self.saved_view == "transcript" or not self.saves_state
+        if self.saved_view == "transcript":
+            return True
+        if self.rendered:
+            return not self.saves_state
+        # Not rendered (yet): what this kernel's front end said, if it has one.
+        return not (_FRONT_END["seen"] and _FRONT_END["saves_state"])
 
     def _ipython_display_(self, **kwargs: Any) -> None:
         """Display with an id, so the saved transcript is refreshed when a run ends."""

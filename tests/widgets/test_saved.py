@@ -137,6 +137,10 @@ def test_no_payload_survives_in_any_field_of_the_html_transcript() -> None:
 async def test_a_finished_run_keeps_the_widget_only_where_its_state_is_saved(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from rig_nb.widgets import _view
+
+    monkeypatch.setattr(_view, "_FRONT_END", {"seen": None, "saves_state": False})
+
     def view(**kwargs: Any) -> AgentView:
         return AgentView(Agent(ScriptedModel([["**hi**", final()]])), approval="auto", **kwargs)
 
@@ -148,9 +152,16 @@ async def test_a_finished_run_keeps_the_widget_only_where_its_state_is_saved(
     assert "<strong>hi</strong>" in bundle["text/html"]
     assert bundle["text/plain"] == "**hi**"
     saved = view()
+    saved.rendered = True
     saved.saves_state = True  # what the browser reports for "Save Widget State Automatically"
     await saved.run("x")
     assert WIDGET_VIEW in saved._repr_mimebundle_()
+    # A view that has not rendered (yet) goes by what the kernel's front end said before.
+    unseen = view()
+    await unseen.run("x")
+    assert WIDGET_VIEW in unseen._repr_mimebundle_()
+    _view._FRONT_END["saves_state"] = False
+    assert WIDGET_VIEW not in unseen._repr_mimebundle_()
     for setting, kept in (("widget", True), ("transcript", False)):
         chosen = view(saved_view=setting)
         chosen.saves_state = not kept
