@@ -95,12 +95,29 @@ def _parser() -> MarkdownIt:
 _MD = _parser()
 
 
+_STYLES = {
+    # Added after cleaning, to the tags the cleaner keeps bare: fixed styles, never model text.
+    "<pre>": '<pre style="background:var(--jp-cell-editor-background,#f7f7f7);padding:6px 8px;'
+    'border-radius:4px;overflow-x:auto;margin:0 0 6px">',
+    '<div class="rig-code-lang">': '<div class="rig-code-lang" style="font-size:80%;opacity:.75;'
+    'font-family:var(--jp-code-font-family,monospace);margin-top:6px">',
+    "<table>": '<table style="border-collapse:collapse">',
+}
+
+
 def render_markdown(text: str) -> str:
     """Untrusted markdown in, sanitised HTML out."""
     try:
         rendered = _MD.render(text)
     except Exception:  # a renderer failing on hostile input: show the source as text
         rendered = f"<pre>{html.escape(text)}</pre>"
+    clean = _clean(rendered)
+    for bare, styled in _STYLES.items():
+        clean = clean.replace(bare, styled)
+    return clean
+
+
+def _clean(rendered: str) -> str:
     return nh3.clean(
         rendered,
         tags=_TAGS,

@@ -188,6 +188,12 @@ class AgentView(anywidget.AnyWidget):
                     self.view_state.total(run.usage)
             if run.final_response is None:
                 raise UserError("the run ended without an answer")  # not expected: a bug
+        except Exception as exc:
+            try:
+                await self._front_end_settled()  # (an interrupt or a cancel does not wait)
+            finally:
+                self._end(exc)
+            raise
         except BaseException as exc:
             self._end(exc)
             raise

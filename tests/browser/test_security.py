@@ -212,8 +212,132 @@ def test_no_payload_runs_in_the_html_fallback(page: Any) -> None:
     page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
     page.wait_for_timeout(200)
     assert page.evaluate("() => window.__pwned") is None
-    assert (
-        page.evaluate("() => document.querySelectorAll('script, img, svg, iframe, a').length") == 0
+    # The answer's markdown is rendered now (issue 10 point 7): links may be there, but only
+    # to http(s)/mailto, and images only the raster data: URLs the transcript builds itself.
+    report = page.evaluate(
+        """() => ({
+            bad: document.querySelectorAll('script, svg, iframe, object, embed, form, style, math').length,
+            hrefs: [...document.querySelectorAll('[href]')].map(a => a.getAttribute('href')),
+            srcs: [...document.querySelectorAll('[src]')].map(i => i.getAttribute('src')),
+            handlers: [...document.querySelectorAll('*')].flatMap(e => [...e.attributes].map(a => a.name)).filter(n => n.startsWith('on')),
+        })"""
     )
+    assert report["bad"] == 0 and report["handlers"] == [], report
+    assert all(h.startswith(("https://", "http://", "mailto:")) for h in report["hrefs"]), report
+    assert report["srcs"] == [], report
     text = page.inner_text("body")
     assert all(p in text for p in PAYLOADS if "<" in p)
+
+
+NEW_FIELDS = r"""
+import json
+from IPython.display import display
+from rig_nb.widgets import AgentView
+
+payloads = json.load(open("xss_payloads.json"))
+
+def card(i, p):
+    return {"kind": "tool", "turn": 0, "id": f"t{i}", "call_id": f"c{i}", "name": "delete_file",
+            "args": json.dumps({"x": p}), "status": "waiting" if i < 10 else "done", "failed": False,
+            "error": None, "decision": {"kind": "skipped", "reason": p}, "ran_args": json.dumps({"y": p}),
+            "edit_error": p, "result": None}
+
+view = AgentView()
+view.state = {"seq": 1, "status": "waiting", "prompt": payloads[0], "system": "\n".join(payloads),
+              "schemas": {"delete_file": {"type": "object", "description": payloads[5],
+                                          "properties": {"x": {"type": "string", "pattern": payloads[9]}}}},
+              "blocks": [card(i, p) for i, p in enumerate(payloads[:20])],
+              "usage": {"turns": [], "total": None}, "error": None, "notices": payloads[:5], "final": None}
+display(view)
+print("SHOWN")
+"""
+
+
+def test_no_payload_runs_in_the_new_fields_system_prompt_edits_refusals_decisions(
+    lab: Lab, page: Any
+) -> None:
+    """Issue 10 points 3, 8, 9, 10: the system prompt, edited arguments, the editor, the kernel's
+    refusal of an edit, decision reasons, the bulk bar."""
+    (lab.root / "xss_payloads.json").write_text(json.dumps(PAYLOADS))
+    lab.open(page, lab.write("xss_new", "%load_ext rig_nb", NEW_FIELDS))
+    lab.command(page, "notebook:run-all-cells")
+    lab.output(page, "SHOWN")
+    view = page.locator(".rig-nb").first
+    view.locator(".rig-bulk").wait_for()
+    page.evaluate(
+        "() => document.querySelectorAll('.rig-nb details').forEach(d => { d.open = true; })"
+    )
+    for i in range(3):
+        view.locator(".rig-tool").nth(i).locator(".rig-edit-button").click()
+        editor = view.locator(".rig-tool").nth(i).locator(".rig-edit-args")
+        editor.fill(json.dumps({"x": PAYLOADS[i + 20]}))
+        view.locator(".rig-tool").nth(i).locator(".rig-reason").fill(PAYLOADS[i + 30])
+    for element in view.locator(
+        "button:visible, input:visible, textarea:visible, details:visible, pre:visible, li:visible"
+    ).all()[:200]:
+        element.hover(timeout=2_000, force=True)
+    page.wait_for_timeout(300)
+    assert _canary(page) == [None] * len(page.frames)
+    report = page.evaluate(_DOM_REPORT)
+    assert report["scripts"] == 0 and report["handlers"] == [] and report["styles"] == [], report
+    assert report["srcs"] == [] and report["hrefs"] == [], report
+    assert PAYLOADS[7] in view.locator(".rig-system-text").inner_text()
+    statuses = view.locator(".rig-tool-status").all_inner_texts()
+    assert statuses[0] == f"waiting: skipped by you: {PAYLOADS[0]}"
+    refusals = view.locator(".rig-edit-error").all_inner_texts()
+    assert refusals[0] == f"The kernel refused the edit: {PAYLOADS[0]}"
+    ran = view.locator(".rig-args-ran").all_inner_texts()
+    assert json.loads(ran[12]) == {"y": PAYLOADS[12]}
+    assert _canary(page) == [None] * len(page.frames)
+
+
+TRANSCRIPT = """
+%load_ext rig_nb
+import json, os
+from rig_nb.testing import ScriptedModel, final
+os.environ["RIG_NB_SAVED_VIEW"] = "transcript"
+corpus = json.load(open("xss_corpus.json"))
+answer = "\\n\\n".join(corpus["payloads"] + corpus["block_payloads"])
+model = ScriptedModel([[answer, final()]])
+SYSTEM = "\\n".join(corpus["payloads"][:10])
+"""
+
+
+def test_no_payload_runs_in_the_saved_transcript_inside_jupyterlab(lab: Lab, page: Any) -> None:
+    """A finished run's HTML transcript (issue 10 point 7), as JupyterLab renders it (a trusted
+    notebook's HTML output is not sanitised by JupyterLab: the transcript's own cleaning is all)."""
+    (lab.root / "xss_corpus.json").write_text(
+        json.dumps({"payloads": PAYLOADS, "block_payloads": BLOCK_PAYLOADS})
+    )
+    path = lab.write(
+        "xss_transcript", TRANSCRIPT, "%%agent -m model -s SYSTEM\nRender these.", 'print("CHECK")'
+    )
+    lab.open(page, path)
+    lab.command(page, "notebook:run-all-cells")
+    lab.output(page, "CHECK")
+    transcript = page.locator(".rig-nb-transcript").first
+    transcript.wait_for(timeout=30_000)
+    page.evaluate(
+        "() => document.querySelectorAll('.rig-nb-transcript details').forEach(d => { d.open = true; })"
+    )
+    for element in transcript.locator(
+        "a:visible, td:visible, li:visible, pre:visible, input:visible"
+    ).all()[:200]:
+        element.hover(timeout=2_000, force=True)
+    page.wait_for_timeout(500)
+    assert _canary(page) == [None] * len(page.frames)
+    report = page.evaluate(
+        """() => {
+            const root = document.querySelector('.rig-nb-transcript');
+            return {
+                bad: root.querySelectorAll('script, iframe, object, embed, svg, form, style, base, meta, link, video, audio, template, img').length,
+                hrefs: [...root.querySelectorAll('[href]')].map(a => a.getAttribute('href')),
+                handlers: [...root.querySelectorAll('*')].flatMap(e => [...e.attributes].map(a => a.name)).filter(n => n.startsWith('on')),
+                tables: root.querySelectorAll('table').length,
+            };
+        }"""
+    )
+    assert report["bad"] == 0 and report["handlers"] == [], report
+    assert all(h.startswith(("https://", "http://", "mailto:")) for h in report["hrefs"]), report
+    assert report["tables"] >= 2
+    assert "<img src=x onerror=window.__pwned=1>" in transcript.inner_text()
