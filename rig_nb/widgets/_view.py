@@ -17,10 +17,9 @@ renders it where no widget can show.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import anywidget
 import traitlets
@@ -38,7 +37,7 @@ from ..core import (
     ToolCallHookAction,
     rag_text,
 )
-from ..errors import PromptCancelled, RigError, UserError
+from ..errors import UserError
 from ._approvals import ApprovalPolicy, Approvals
 from ._coalesce import Coalescer
 from ._hook import ViewHook
@@ -46,29 +45,13 @@ from ._module import view_module
 from ._protocol import DeltaMessage, FrontEndMessage, StateMessage
 from ._protocol import ViewState as ViewStateData
 from ._reducer import ViewState
+from ._saved import FRONT_END, SavedView, ending, saved_view_setting, transcript_only
 from ._transcript import transcript_html, transcript_text
 
 __all__ = ["AgentView", "SavedView", "ending"]
 
 _STATIC = Path(__file__).parent / "static"
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-
-_FRONT_END: dict[str, bool | None] = {"seen": None, "saves_state": False}
-"""What this kernel knows of its front end: whether a view ever rendered (`None`: no view waited
-for one yet), and whether it saves widget state."""
-
-SavedView = Literal["auto", "widget", "transcript"]
-"""What a finished run's output keeps: the live widget, the transcript only, or (`auto`) the live
-widget when the notebook front end saves widget state, else the transcript."""
-
-
-def _saved_view(value: str | None) -> SavedView:
-    chosen = (value or os.environ.get("RIG_NB_SAVED_VIEW") or "auto").strip().lower()
-    if chosen not in ("auto", "widget", "transcript"):
-        raise UserError(
-            f"the saved view must be auto, widget or transcript (RIG_NB_SAVED_VIEW); got {chosen!r}"
-        )
-    return cast(SavedView, chosen)
 
 
 class AgentView(anywidget.AnyWidget):
@@ -97,9 +80,8 @@ class AgentView(anywidget.AnyWidget):
         saved_view: SavedView | None = None,
         **kwargs: Any,
     ) -> None:
-        self.saved_view: SavedView = _saved_view(saved_view)
-        """What the output keeps once a run ended (`auto` / `widget` / `transcript`;
-        default `RIG_NB_SAVED_VIEW`, else `auto`): see `_repr_mimebundle_`."""
+        self.saved_view: SavedView = saved_view_setting(saved_view)
+        """What a finished run's output keeps (`auto` / `widget` / `transcript`): `_saved.py`."""
         super().__init__(_module=f"IPY_MODEL_{view_module().model_id}", **kwargs)
         self._view_id = self.model_id
         self.agent = agent
@@ -110,8 +92,7 @@ class AgentView(anywidget.AnyWidget):
         self._approvals = Approvals(policy, allowed, self._changed)
         self._coalescer = Coalescer(self._send_delta, max_updates_per_second)
         self.view_state = ViewState()
-        self._live = False
-        self._ran = False
+        self._live = self._ran = False
         self.updates_sent = 0
         """State and delta messages sent (the initial, final and requested states included)."""
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -119,13 +100,12 @@ class AgentView(anywidget.AnyWidget):
         self.last_run: PromptStream | None = None
         """The latest run: its `history`, `cancelled` and `error` stay readable after it ended."""
         self._handles: list[Any] = []
-        self._twin: Any = None
-        """The transcript output beside a kept live view (see `_refresh_displays`)."""
+        self._twin: Any = None  # the transcript output beside a kept live view
         self.listeners: list[Callable[[MultiTurnStreamItem], None]] = []
         """Called with every item (the magic's no-widget mode prints from here)."""
         self.on_msg(self._on_message)
         self.observe(self._on_rendered, names="rendered")
-        self.observe(self._on_saves_state, names="saves_state")
+        self.observe(lambda c: FRONT_END.update(saves_state=c["new"]), names="saves_state")
 
     # -- running -------------------------------------------------------------------------------
 
@@ -202,18 +182,16 @@ class AgentView(anywidget.AnyWidget):
         return run.final_response
 
     async def _front_end_settled(self) -> None:
-        """Before a shown run's final output, give the browser a moment to render the view.
-
-        The view says whether its notebook saves widget state, and a run can end before the
-        view has even loaded. Once a kernel knows it has no front end (nbconvert, nbval), it
-        does not wait again.
-        """
-        if self.saved_view != "auto" or not self._handles or self.rendered:
+        """Give a shown view `render_grace` to render (and say if its notebook saves state)."""
+        if (
+            self.saved_view != "auto"
+            or not self._handles
+            or self.rendered
+            or FRONT_END["seen"] is False
+        ):
             return
-        if _FRONT_END["seen"] is False:
-            return
-        if not await self._approvals.front_end_present() and _FRONT_END["seen"] is None:
-            _FRONT_END["seen"] = False
+        if not await self._approvals.front_end_present() and FRONT_END["seen"] is None:
+            FRONT_END["seen"] = False
 
     def _new_state(
         self, prompt: str, *, system: str = "", schemas: dict[str, object] | None = None
@@ -283,10 +261,7 @@ class AgentView(anywidget.AnyWidget):
     def _on_rendered(self, change: dict[str, Any]) -> None:
         self._approvals.set_rendered(bool(change["new"]))
         if change["new"]:
-            _FRONT_END["seen"] = True
-
-    def _on_saves_state(self, change: dict[str, Any]) -> None:
-        _FRONT_END["saves_state"] = bool(change["new"])
+            FRONT_END["seen"] = True
 
     def _on_message(self, _widget: object, content: Any, _buffers: object) -> None:
         """Button clicks; on ipykernel 7.0-7.3 this runs in a subshell thread."""
@@ -382,14 +357,12 @@ class AgentView(anywidget.AnyWidget):
         return data
 
     def _transcript_only(self) -> bool:
-        if self._live or not self._ran or self.saved_view == "widget":
-            return False
-        if self.saved_view == "transcript":
-            return True
-        if self.rendered:
-            return not self.saves_state
-        # Not rendered (yet): what this kernel's front end said, if it has one.
-        return not (_FRONT_END["seen"] and _FRONT_END["saves_state"])
+        return transcript_only(
+            self.saved_view,
+            live=self._live or not self._ran,
+            rendered=self.rendered,
+            saves_state=self.saves_state,
+        )
 
     def _ipython_display_(self, **kwargs: Any) -> None:
         """Display with an id, so the saved transcript is refreshed when a run ends."""
@@ -422,17 +395,3 @@ class AgentView(anywidget.AnyWidget):
     def __repr__(self) -> str:
         status = self.state.get("status", "idle") if self.state else "idle"
         return f"<AgentView {status}>"
-
-
-def ending(error: BaseException) -> tuple[str, bool]:
-    """What the view's banner says about what ended a run, and whether it was a cancel."""
-    if isinstance(error, PromptCancelled):
-        return f"Stopped: {error.reason}", True
-    if isinstance(error, KeyboardInterrupt):
-        return "Interrupted: a KeyboardInterrupt stopped the run", True
-    if isinstance(error, asyncio.CancelledError):
-        return "Interrupted: the kernel interrupt stopped the run", True
-    if isinstance(error, RigError):
-        return str(error), False
-    text = " ".join(str(error).split())
-    return (f"{type(error).__name__}: {text}" if text else type(error).__name__), False

@@ -137,9 +137,10 @@ def test_no_payload_survives_in_any_field_of_the_html_transcript() -> None:
 async def test_a_finished_run_keeps_the_widget_only_where_its_state_is_saved(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from rig_nb.widgets import _view
+    from rig_nb.widgets._saved import FRONT_END
 
-    monkeypatch.setattr(_view, "_FRONT_END", {"seen": None, "saves_state": False})
+    monkeypatch.setitem(FRONT_END, "seen", None)
+    monkeypatch.setitem(FRONT_END, "saves_state", False)
 
     def view(**kwargs: Any) -> AgentView:
         return AgentView(Agent(ScriptedModel([["**hi**", final()]])), approval="auto", **kwargs)
@@ -160,7 +161,7 @@ async def test_a_finished_run_keeps_the_widget_only_where_its_state_is_saved(
     unseen = view()
     await unseen.run("x")
     assert WIDGET_VIEW in unseen._repr_mimebundle_()
-    _view._FRONT_END["saves_state"] = False
+    FRONT_END["saves_state"] = False
     assert WIDGET_VIEW not in unseen._repr_mimebundle_()
     for setting, kept in (("widget", True), ("transcript", False)):
         chosen = view(saved_view=setting)
