@@ -9,9 +9,9 @@
  *   109+, Firefox, Safari), which keeps about 300 KB of fonts and 23 KB of CSS out of every
  *   widget's state; `trust` is off, so \href, \url, \includegraphics and \html… render as inert
  *   text, and `maxSize`/`maxExpand` bound what a hostile formula may cost.
- * - A streaming answer is re-lexed each frame, but only the top-level blocks whose source changed
- *   are rendered again: a long answer costs one block per frame, and text a reader has selected
- *   in an earlier block stays selected.
+ * - A streaming answer lexes only its last two blocks again each frame (the rest cannot change
+ *   when text is appended), and renders only the top-level blocks whose source changed: a long
+ *   answer costs one block per frame, and text a reader has selected earlier stays selected.
  *
  * @module markdown
  */
@@ -159,28 +159,65 @@ export class MarkdownView {
   constructor(options = {}) {
     this.options = options;
     this.root = h("div", "rig-md");
-    /** @type {{raw: string, node: HTMLElement}[]} */
+    /** @type {{raw: string, type: string, node: HTMLElement}[]} */
     this.items = [];
     this.links = "";
     this.text = "";
     /** How many blocks the last update rendered (for tests and benchmarks). */
     this.rendered = 0;
+    /** How many characters the last update lexed (for tests and benchmarks). */
+    this.lexed = 0;
+  }
+
+  /**
+   * The tokens of `text`. When it only grew, the blocks before the last two stay as they are:
+   * appended text can change only the blocks at the end (a paragraph that becomes a heading or a
+   * table, a list or a fence that goes on), so only those are lexed again, and a long answer
+   * costs the same per frame as a short one. A reference definition anywhere ([x]: url) can
+   * change any earlier link: then, and when the tokens do not spell the text exactly, all of it.
+   * @param {string} text
+   * @returns {{tokens: Token[], from: number, links: string}}
+   */
+  lex(text) {
+    const grown = this.text && text.startsWith(this.text) && this.links === "{}";
+    let keep = 0;
+    if (grown) {
+      let nonSpace = 0;
+      for (keep = this.items.length - 1; keep > 0; keep--) {
+        if (this.items[keep].type !== "space" && ++nonSpace === 2) break;
+      }
+    }
+    const offset = this.items.slice(0, keep).reduce((n, item) => n + item.raw.length, 0);
+    if (keep > 0 && text.slice(0, offset).length === offset) {
+      const tail = marked.lexer(text.slice(offset));
+      const links = JSON.stringify(tail.links ?? {});
+      const spelled = tail.reduce((n, t) => n + t.raw.length, 0) === text.length - offset;
+      if (links === "{}" && spelled) {
+        this.lexed = text.length - offset;
+        return { tokens: tail, from: keep, links };
+      }
+    }
+    const tokens = marked.lexer(text);
+    this.lexed = text.length;
+    const spelled = tokens.reduce((n, t) => n + t.raw.length, 0) === text.length;
+    // (tokens that do not spell the text, e.g. after \r\n: never lex incrementally)
+    return { tokens, from: 0, links: spelled ? JSON.stringify(tokens.links ?? {}) : "full" };
   }
 
   /** @param {string} text */
   update(text) {
     if (text === this.text) return;
+    const { tokens, from, links } = this.lex(text);
     this.text = text;
-    const tokens = marked.lexer(text);
-    const links = JSON.stringify(tokens.links ?? {});
-    if (links !== this.links) {
+    if (from === 0 && links !== this.links) {
       // A new reference definition can change how any earlier block renders.
       for (const item of this.items) item.node.remove();
       this.items = [];
-      this.links = links;
     }
+    this.links = links;
     this.rendered = 0;
-    tokens.forEach((token, i) => {
+    tokens.forEach((token, j) => {
+      const i = from + j;
       const item = this.items[i];
       if (item && item.raw === token.raw) return;
       const node = h("div", "rig-md-block");
@@ -188,8 +225,8 @@ export class MarkdownView {
       this.rendered++;
       if (item) item.node.replaceWith(node);
       else this.root.appendChild(node);
-      this.items[i] = { raw: token.raw, node };
+      this.items[i] = { raw: token.raw, type: token.type, node };
     });
-    for (const item of this.items.splice(tokens.length)) item.node.remove();
+    for (const item of this.items.splice(from + tokens.length)) item.node.remove();
   }
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { KATEX_OPTIONS, MarkdownView, renderMarkdown } from "../src/markdown.js";
 import { LANGUAGE_NAMES } from "../src/highlight.js";
-import { unsafeParts } from "./helpers.js";
+import { BLOCK_PAYLOADS, unsafeParts } from "./helpers.js";
 
 const MATHML = "http://www.w3.org/1998/Math/MathML";
 /** @param {string} text */
@@ -210,6 +210,38 @@ describe("incremental rendering while an answer streams", () => {
     }
     view.update(text);
     assert.equal(view.root.querySelector("a[href='https://example.com']")?.textContent, "ref");
+  });
+
+  test("streamed in small pieces, every kind of block renders as the whole text does", () => {
+    const texts = [
+      ...BLOCK_PAYLOADS,
+      "Para one\nstill one\n\nTitle\n=====\n\n- a\n- b\n\n  continued loose\n\n1. x\n2. y\n\n    indented code\n\n    more code\n\n> quote\nlazy\n\n$$\na + b\n$$\n\nend",
+      "```\nopen fence\n\nstill code\n\n```\n\n| h |\n|---|\n| 1 |\n| 2 |\n\nafter\r\nwindows line",
+    ];
+    const strip = (/** @type {Element} */ el) => el.innerHTML.replace(/<div class="rig-md-block">|<\/div>/g, "");
+    for (const text of texts) {
+      const view = new MarkdownView();
+      for (let cut = 1; cut <= text.length; cut += 5) {
+        view.update(text.slice(0, cut));
+        assert.equal(strip(view.root), strip(renderMarkdown(text.slice(0, cut))), `${JSON.stringify(text.slice(0, 40))} at ${cut}`);
+      }
+      view.update(text);
+      assert.equal(strip(view.root), strip(renderMarkdown(text)));
+    }
+  });
+
+  test("a long answer lexes only its last blocks each frame", () => {
+    const view = new MarkdownView();
+    let text = "";
+    for (let i = 0; i < 400; i++) {
+      text += `Paragraph ${i} with **bold** and a [link](https://example.com/${i}).\n\n`;
+      view.update(text);
+    }
+    assert.ok(text.length > 20_000);
+    assert.ok(view.lexed < 300, String(view.lexed)); // not the whole text
+    assert.equal(view.root.querySelectorAll("p").length, 400);
+    view.update(text + "[d]: https://example.com/def\n");  // a definition: all of it again
+    assert.equal(view.lexed, text.length + "[d]: https://example.com/def\n".length);
   });
 
   test("a shorter text (a new run) removes what is gone", () => {
