@@ -317,11 +317,12 @@ def test_always_allow_runs_without_asking_and_a_deny_still_denies(lab: Lab, page
     text = lab.output(page, "CHECK")
     assert "CHECK ['a.txt', 'b.txt', 'd.txt']" in text  # c.txt was denied
     statuses = [views.nth(i).locator(".rig-tool-status").inner_text() for i in range(4)]
+    # Each card says why it ran or didn't (issue 10 point 10: "approved by you" too).
     assert statuses == [
         "done: always allowed",
         "done: always allowed",
-        "skipped: denied by the approval policy (a deny beats Always allow)",
-        "done",
+        "skipped: denied by the approval policy: a deny beats Always allow",
+        "done: approved by you",
     ]
     assert "always allowed in this conversation: delete_file" in lab.output(
         page, "always allowed in this conversation"
