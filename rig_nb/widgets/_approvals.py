@@ -50,6 +50,8 @@ class Approvals:
         self._deadlines: dict[str, float] = {}
         self._clicked: dict[str, Decision] = {}
         """What a click decided, shown when the loop takes the answer."""
+        self._considered: set[str] = set()
+        """Calls already put to the user with the rest of their turn (or decided by policy)."""
 
     def begin(
         self, board: ViewState, known_tools: set[str], schemas: Mapping[str, Any] | None = None
@@ -70,6 +72,7 @@ class Approvals:
         self._decisions.clear()
         self._deadlines.clear()
         self._clicked.clear()
+        self._considered.clear()
 
     def set_rendered(self, rendered: bool) -> None:
         """Whether a front end rendered the view (the view's `rendered` trait; any thread)."""
@@ -112,7 +115,7 @@ class Approvals:
             # the tool server answers the model with ToolNotFoundError.
             self.mark(internal_call_id, "running")
             return ToolCallHookAction.cont()
-        if internal_call_id not in self._decisions:
+        if internal_call_id not in self._decisions and internal_call_id not in self._considered:
             await self._put_turn_to_the_user()
         future = self._decisions.get(internal_call_id)
         if future is None:
@@ -121,9 +124,11 @@ class Approvals:
 
     async def _put_turn_to_the_user(self) -> None:
         """Every call of the turn that needs a person waits for a click, all at once."""
+        pending = self._board.pending_calls()
+        self._considered.update(iid for iid, _ in pending)
         asked = [
-            (iid, name)
-            for iid, name in self._board.pending_calls()
+            (i, name)
+            for i, name in pending
             if self._known(name) and self._policy_for(name) == "ask"
         ]
         if not asked or not await self.front_end_present():

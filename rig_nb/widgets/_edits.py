@@ -11,9 +11,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from jsonschema.exceptions import SchemaError
-from jsonschema.validators import validator_for
-
 __all__ = ["check_edit", "pretty_args"]
 
 MAX_PROBLEMS = 5
@@ -38,6 +35,11 @@ def check_edit(text: str, schema: Mapping[str, Any] | None) -> tuple[dict[str, A
     arguments: dict[str, Any] = value
     if not schema:
         return arguments, ""
+    # Imported here: `jsonschema` takes about 1.8 s to import (its format checkers build a lark
+    # grammar), which a kernel should pay only when someone edits arguments.
+    from jsonschema.exceptions import SchemaError
+    from jsonschema.validators import validator_for
+
     try:
         cls: Any = validator_for(schema)
         cls.check_schema(schema)

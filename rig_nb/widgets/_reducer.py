@@ -93,6 +93,7 @@ class ViewState:
         self._index: dict[str, int] = {}
         """Each card's position in `blocks`, by internal call id."""
         self._waiting: set[str] = set()
+        self._by_turn: dict[int, list[str]] = {}
         self.changes = Changes()
         self.changes.seq = seq
 
@@ -193,6 +194,7 @@ class ViewState:
         if block is None:
             block = self._tools[internal_call_id] = _new_card(self._turn, internal_call_id)
             self._index[internal_call_id] = len(self.state["blocks"])
+            self._by_turn.setdefault(self._turn, []).append(internal_call_id)
             self.state["blocks"].append(block)
         if call_id and block["call_id"] != call_id:
             block["call_id"] = call_id
@@ -267,8 +269,9 @@ class ViewState:
         self.changes.set_field(self._index[internal_call_id], "ran_args", "edit_error")
 
     def pending_calls(self) -> list[tuple[str, str]]:
-        """`(internal call id, tool name)` of the cards that wait for a decision, in order."""
-        return [(iid, b["name"]) for iid, b in self._tools.items() if b["status"] == "called"]
+        """`(internal call id, tool name)` of this turn's cards that wait for a decision."""
+        turn = [(iid, self._tools[iid]) for iid in self._by_turn.get(self._turn, [])]
+        return [(iid, b["name"]) for iid, b in turn if b["status"] == "called"]
 
     def card(self, internal_call_id: str) -> ToolBlock | None:
         """A tool card, by its internal call id."""

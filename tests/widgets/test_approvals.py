@@ -267,3 +267,13 @@ async def test_a_hooks_own_edit_is_shown_on_the_card() -> None:
     await view.run("x", max_turns=1)
     assert RAN == ["safe.txt"]
     assert cards(view)[0]["ran_args"] == '{\n  "path": "safe.txt"\n}'
+
+
+def test_the_schema_checker_is_imported_only_when_an_edit_comes() -> None:
+    """`jsonschema` takes seconds to import (its format checkers build a grammar)."""
+    import subprocess
+    import sys
+
+    code = "import sys, rig_nb.widgets; print('jsonschema' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
