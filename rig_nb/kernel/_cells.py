@@ -21,7 +21,7 @@ __all__ = ["CellHistory", "CellKind"]
 
 CellKind = Literal["In", "Out", "Err"]
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-_WHAT = {"In": "input", "Out": "output", "Err": "traceback"}
+_WHAT = {"In": "an input", "Out": "an output", "Err": "a traceback"}
 
 
 class CellHistory:
@@ -54,7 +54,7 @@ class CellHistory:
             UserError: there is no such entry (with what there is).
         """
         if kind not in _WHAT:
-            raise UserError(f"{kind}[{index}]: only In, Out and Err are cell references")
+            raise UserError(f"{kind} is not a cell reference: use In, Out or Err")
         if kind == "Err" and not hasattr(self.shell.history_manager, "exceptions"):
             return self._last_error(index)
         entries = self._entries(kind)
@@ -63,15 +63,13 @@ class CellHistory:
             before = sorted((n for n in entries if 0 < n < self._current()), reverse=True)
             if -index > len(before):
                 raise UserError(
-                    f"{kind}[{index}]: there {_are(len(before))} before this cell "
-                    f"({_some(kind, before)})"
+                    f"there {_are(len(before))} before this cell ({_some(kind, before)})"
                 )
             number = before[-index - 1]
         if number not in entries or (kind == "In" and number == 0):
             known = sorted(n for n in entries if n > 0)
-            raise UserError(
-                f"{kind}[{index}]: cell {index} has no {_WHAT[kind]} ({_some(kind, known)})"
-            )
+            noun = _WHAT[kind].split()[-1]
+            raise UserError(f"cell {index} has no {noun} ({_some(kind, known)})")
         entry = entries[number]
         if kind == "In":
             return clip(str(entry), self.budget.chars)
@@ -92,9 +90,9 @@ class CellHistory:
         error: BaseException | None = getattr(sys, "last_value", None)
         if index != -1 or error is None:
             raise UserError(
-                f"Err[{index}]: this IPython keeps only the last traceback; use {{Err[-1]}}"
+                "this IPython keeps only the last traceback; use {Err[-1]}"
                 if index != -1
-                else "Err[-1]: no cell has raised an exception yet"
+                else "no cell has raised an exception yet"
             )
         text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         return clip(text.strip("\n"), self.budget.chars, keep="tail")
@@ -106,7 +104,7 @@ def _are(n: int) -> str:
 
 def _some(kind: str, numbers: list[int]) -> str:
     if not numbers:
-        return f"none has {'an' if kind == 'In' else 'a'} {_WHAT[kind]} yet"
+        return f"no cell has {_WHAT[kind]} yet"
     shown = ", ".join(str(n) for n in sorted(numbers)[-8:])
     more = "…, " if len(numbers) > 8 else ""
-    return f"cells with {'an' if kind == 'In' else 'a'} {_WHAT[kind]}: {more}{shown}"
+    return f"cells with {_WHAT[kind]}: {more}{shown}"

@@ -92,7 +92,8 @@ def _pandas_frame(df: Any, budget: Budget) -> str:
     rows, cols = df.shape
     lines = [f"pandas DataFrame: {_count(rows, 'row')} x {_count(cols, 'column')}"]
     index = df.index
-    if type(index).__name__ != "RangeIndex":
+    default = type(index).__name__ == "RangeIndex" and index.start == 0 and index.step == 1
+    if not default or index.name is not None:
         named = f" {index.name!r}" if index.name is not None else ""
         lines.append(f"index{named}: {type(index).__name__} ({index.dtype})")
     shown = df.iloc[:, : budget.columns]

@@ -110,7 +110,10 @@ def summary(value: Any) -> str:
 
 def _signature(value: Any) -> str:
     try:
-        return str(inspect.signature(value))
+        try:  # string annotations (`from __future__ import annotations`) read as types
+            return str(inspect.signature(value, eval_str=True))
+        except (NameError, SyntaxError, AttributeError):
+            return str(inspect.signature(value))
     except (TypeError, ValueError):
         return "(...)"
 
