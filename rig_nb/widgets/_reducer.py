@@ -52,6 +52,7 @@ def code_arguments(tools: Iterable[Tool]) -> dict[str, tuple[str, str]]:
     """The code arguments of these tools (`Tool.code_argument`, `Tool.code_language`)."""
     return {t.name: (t.code_argument, t.code_language) for t in tools if t.code_argument}
 
+
 _IMAGE_MIMES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
 _ENCRYPTED = "(encrypted reasoning)"
 
