@@ -50,10 +50,11 @@ class Budget:
         return Budget(chars=value)
 
 
-def clip(text: str, limit: int, *, keep: Literal["head", "tail"] = "head") -> str:
+def clip(text: str, limit: int, *, keep: Literal["head", "tail", "ends"] = "head") -> str:
     """`text` cut to about `limit` characters, saying how much was left out.
 
-    `keep="tail"` keeps the end (a traceback's last lines say what went wrong).
+    `keep="tail"` keeps the end (what a program printed last); `keep="ends"` a third from the
+    start and the rest from the end (a traceback: the cell's own frame, and what went wrong).
     """
     if len(text) <= limit:
         return text
@@ -61,4 +62,7 @@ def clip(text: str, limit: int, *, keep: Literal["head", "tail"] = "head") -> st
     note = f"[… {left:,} more characters cut]"
     if keep == "tail":
         return f"{note}\n{text[-limit:]}"
+    if keep == "ends":
+        head = limit // 3
+        return f"{text[:head]}\n{note}\n{text[-(limit - head) :]}"
     return f"{text[:limit]}\n{note}"

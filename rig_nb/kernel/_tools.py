@@ -144,7 +144,7 @@ async def _run_python(code: str, namespace: dict[str, Any], budget: Budget) -> T
     if len(ran.figures) > 4:
         sections.append(f"({len(ran.figures) - 4} more new figures not sent)")
     if ran.error is not None:
-        sections.append(f"error:\n{clip(ran.error, budget.chars, keep='tail')}")
+        sections.append(f"error:\n{clip(ran.error, budget.chars, keep='ends')}")
     text = "\n".join(sections) or "(the code ran: it printed nothing and has no result)"
     return Rendition("run_python", text, tuple(pictures), html).tool_output()
 

@@ -14,15 +14,21 @@ from IPython.core.error import UsageError
 from ..core import UserMessage
 from ..errors import UserError
 from ..kernel import CellHistory, PromptParts
+from ..kernel._cell_log import CellLog
 from ._options import CellOptions, interpolate
 
 __all__ = ["cell_prompt"]
 
 
-def cell_prompt(body: str, shell: Any, options: CellOptions) -> str | UserMessage:
-    """The prompt of a cell; a `UsageError` for an empty cell or a file that cannot be attached."""
+def cell_prompt(
+    body: str, shell: Any, options: CellOptions, cells: CellLog | None = None
+) -> str | UserMessage:
+    """The prompt of a cell; a `UsageError` for an empty cell or a file that cannot be attached.
+
+    `cells` is the session's log of cells, for `{In[-1]}` where IPython numbers no cells.
+    """
     parts = PromptParts(options.budget)
-    history = CellHistory(shell, parts.budget)
+    history = CellHistory(shell, parts.budget, cells)
 
     def field(value: Any, typed: str) -> str | None:
         return parts.rich(value, typed[1:-1])

@@ -29,6 +29,7 @@ from ..core import (
 )
 from ..errors import PromptCancelled, RigError
 from ..kernel import kernel_tools
+from ..kernel._cell_log import CellLog
 from ..widgets import AgentView, ApprovalPolicy
 from ._options import (
     CellOptions,
@@ -66,6 +67,8 @@ class Session:
     history_var: str = "agent_history"
     mcp_servers: dict[str, Any] = field(default_factory=dict[str, Any])
     """`%agent mcp add`'s servers (name -> `rig_nb.mcp.MCPServer`); every cell gets their tools."""
+    cells: CellLog | None = None
+    """The cells run since the extension loaded (`{In[-1]}` where IPython numbers no cells)."""
 
     def merged(self, options: CellOptions) -> CellOptions:
         """The cell's options over the session defaults."""
@@ -204,7 +207,7 @@ async def run_cell(line: str, body: str) -> None:
     options = session.merged(parse_cell_line(line))
     namespace: dict[str, Any] = shell.user_ns
     agent = session.build_agent(options, namespace)
-    prompt = cell_prompt(body, shell, options)
+    prompt = cell_prompt(body, shell, options, session.cells)
     if options.new:
         session.history = []
         session.always_allowed.clear()  # "Always allow" belongs to the conversation

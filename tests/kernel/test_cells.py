@@ -74,7 +74,8 @@ def test_long_code_keeps_its_head_and_long_tracebacks_their_tail() -> None:
     code = cells.read("In", 4)
     assert code.startswith("x = 1\n") and code.endswith("more characters cut]")
     trace = cells.read("Err", 3)
-    assert trace.startswith("[… ") and trace.endswith("ValueError: the end")
+    assert trace.startswith("frame\nframe") and trace.endswith("ValueError: the end")
+    assert "more characters cut]" in trace and len(trace) < 260
 
 
 def test_an_ipython_without_exception_records_gives_the_last_traceback(

@@ -237,3 +237,28 @@ def test_budget_values_are_checked() -> None:
         with pytest.raises(UserError, match="Budget"):
             Budget(**bad)  # type: ignore[arg-type]
     assert Budget.of(300) == Budget(chars=300)
+
+
+def test_clip_keeps_what_it_says_and_says_what_it_cut() -> None:
+    """A failure class: random texts and limits, for each way of cutting."""
+    from rig_nb.kernel._budget import clip
+
+    rng = random.Random(5)
+    for _ in range(500):
+        text = "".join(rng.choice("ab\n") for _ in range(rng.randint(0, 3000)))
+        limit = rng.randint(1, 2500)
+        for keep in ("head", "tail", "ends"):
+            out = clip(text, limit, keep=keep)  # type: ignore[arg-type]
+            if len(text) <= limit:
+                assert out == text
+                continue
+            note = f"[… {len(text) - limit:,} more characters cut]"
+            assert note in out and len(out) == limit + len(note) + (2 if keep == "ends" else 1)
+            if keep == "head":
+                assert out.startswith(text[:limit])
+            elif keep == "tail":
+                assert out.endswith(text[-limit:])
+            else:
+                assert out.startswith(text[: limit // 3]) and out.endswith(
+                    text[-(limit - limit // 3) :]
+                )

@@ -248,3 +248,30 @@ async def test_kernel_tools_in_a_cell_and_run_python_asks_even_under_auto(
         .tools
     ]
     assert names == ["list_variables", "inspect_variable", "run_python"]
+
+
+async def test_unnumbered_cells_count_back_through_the_cells_run_since_loading(shell: Any) -> None:
+    """nbval runs every cell with store_history=False: IPython keeps none of them, rig_nb does."""
+
+    async def unnumbered(source: str) -> Any:
+        """As ipykernel runs a cell nbval sends: run_cell_async, then the post_run_cell event."""
+        result = await shell.run_cell_async(source, transformed_cell=shell.transform_cell(source))
+        shell.events.trigger("post_run_cell", result)
+        return result
+
+    await unnumbered("value = 6 * 7\nvalue")
+    await unnumbered("{}['missing']")
+    await unnumbered("note = 'last cell'")
+    model = shell.user_ns["m"] = ScriptedModel([["ok", final()]])
+    ran = await unnumbered("%%agent -m m --new --no-widget\n{In[-1]} | {Out[-1]} | {Err[-1]}")
+    assert ran.error_in_exec is None, ran.error_in_exec
+    text = model.requests[0].chat_history[-1].content[0].text
+    code, output, error = text.split(" | ")
+    assert code == "note = 'last cell'" and output == "42"
+    assert "KeyError: 'missing'" in error and "\x1b[" not in error
+    shell.run_line_magic("reload_ext", "rig_nb")  # one log, one event handler
+    handlers = [h for h in shell.events.callbacks["post_run_cell"] if "CellLog" in repr(h)]
+    assert len(handlers) == 1
+    shell.user_ns["m"] = ScriptedModel([])
+    missing = await unnumbered("%%agent -m m --no-widget\n{Err[-1]}")
+    assert "there are 0 entries with a traceback before this cell" in str(missing.error_in_exec)
