@@ -32,8 +32,11 @@ class LoggedCell:
 
 
 def format_error(shell: Any, error: BaseException) -> str:
-    """A traceback as IPython records it in `history_manager.exceptions` (IPython >= 9), else as
-    its interactive traceback shows it; colours removed."""
+    """A traceback as IPython shows it, without colours.
+
+    As it records it in `history_manager.exceptions` (IPython >= 9), else as its interactive
+    traceback formats it; Python's own format when neither works.
+    """
     lines: Any = None
     try:
         store = getattr(shell, "_format_exception_for_storage", None)
