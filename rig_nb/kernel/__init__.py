@@ -14,6 +14,7 @@ from .._exports import publish as _publish
 from ..core import register_tool_output as _register
 from ._attach import Attachment, attachment
 from ._budget import Budget
+from ._cell_log import CellLog
 from ._cells import CellHistory
 from ._images import Picture
 from ._message import PromptParts, user_message
@@ -25,6 +26,7 @@ __all__ = [
     "attachment",
     "Budget",
     "CellHistory",
+    "CellLog",
     "kernel_tools",
     "Picture",
     "PromptParts",
