@@ -23,6 +23,8 @@ MAX_IMAGE_BYTES = 20_000_000
 """Providers refuse larger images (OpenAI: 20 MB; Anthropic scales down from 5 MB)."""
 MAX_PDF_BYTES = 32_000_000
 """Anthropic's and Gemini's request limit for inline PDFs."""
+MAX_FILE_BYTES = 64_000_000
+"""Larger files are not read at all (a text file is cut far below this anyway)."""
 
 _TEXT_TYPES: dict[str, Any] = {
     ".md": "markdown",
@@ -72,6 +74,11 @@ def attachment(path: str | os.PathLike[str], budget: Budget | int | None = None)
     if not file.is_file():
         raise UserError(f"cannot attach {str(path)!r}: not a file")
     try:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            raise UserError(
+                f"cannot attach {name}: {_size(file.stat().st_size)} is too large to send to a "
+                "model; attach a smaller file or an excerpt"
+            )
         data = file.read_bytes()
     except OSError as exc:
         raise UserError(f"cannot attach {str(path)!r}: {exc.strerror or exc}") from None

@@ -130,7 +130,10 @@ async def _run_python(code: str, namespace: dict[str, Any], budget: Budget) -> T
     if ran.stderr:
         sections.append(f"stderr:\n{clip(ran.stderr.rstrip(), budget.chars, keep='tail')}")
     if ran.result is not NOTHING and ran.result is not None:
-        rendition = render(ran.result, budget)
+        try:
+            rendition = render(ran.result, budget)
+        except Exception:  # a display method that fails: the repr still says what it is
+            rendition = None
         if rendition is None:
             rendition = Rendition(type(ran.result).__name__, _pretty(ran.result, budget))
         pictures += rendition.pictures

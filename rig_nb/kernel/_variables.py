@@ -158,10 +158,16 @@ def describe_variable(chain: str, value: Any, budget: Budget) -> Rendition:
     Its rendition (a DataFrame's description, a figure's image...), else its type and repr; a
     function's or class's signature and docstring.
     """
-    found = render(value, budget)
+    try:
+        found = render(value, budget)
+    except Exception as exc:  # a display method that fails: describe it the plain way
+        found = None
+        failure = f"(its rich rendition failed: {type(exc).__name__}: {exc})"
+    else:
+        failure = None
     if found is not None:
         return Rendition(found.kind, f"{chain}: {found.text}", found.pictures, found.html)
-    lines = [f"{chain}: {summary(value)}"]
+    lines = [f"{chain}: {summary(value)}", *([failure] if failure else [])]
     if inspect.isclass(value) or inspect.isroutine(value) or isinstance(value, types.ModuleType):
         doc = inspect.getdoc(value)
         if inspect.isclass(value) or callable(value):

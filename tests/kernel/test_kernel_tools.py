@@ -255,3 +255,18 @@ async def test_through_the_agent_loop_the_model_reads_the_result() -> None:
     assert error is None and final_of(items).response == "The total is 12."
     result = next(i.content for i in items if isinstance(i, StreamUserItem))
     assert result.tool_result.content[0].text == "result:\n12"  # type: ignore[union-attr]
+
+
+async def test_a_display_method_that_fails_falls_back_to_the_repr() -> None:
+    class Broken:
+        def _repr_html_(self) -> str:
+            raise RuntimeError("no HTML today")
+
+        def __repr__(self) -> str:
+            return "Broken()"
+
+    tools = tools_of({"broken": Broken(), "Broken": Broken})
+    described = await call(tools["inspect_variable"], name="broken")
+    assert "(its rich rendition failed: RuntimeError: no HTML today)" in described
+    assert described.endswith("repr:\nBroken()")
+    assert await call(tools["run_python"], code="broken") == "result:\nBroken()"

@@ -110,3 +110,15 @@ def test_what_cannot_be_attached_says_why(tmp_path: Path) -> None:
     for path, message in cases.items():
         with pytest.raises(UserError, match=message):
             attachment(path)
+
+
+def test_a_huge_file_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rig_nb.kernel import _attach
+
+    (tmp_path / "huge.log").write_text("x" * 2000)
+    monkeypatch.setattr(_attach, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read a file too large"))
+    with pytest.raises(UserError, match=r"cannot attach huge.log: 2.0 kB is too large to send"):
+        attachment(tmp_path / "huge.log")
