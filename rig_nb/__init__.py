@@ -68,6 +68,7 @@ from .core import (
     ToolCallNameDelta,
     ToolDefinition,
     ToolFunction,
+    ToolOutput,
     ToolResult,
     ToolSet,
     Url,
@@ -107,6 +108,7 @@ from .errors import (
     UrlError,
     UserError,
 )
+from .kernel import Budget, kernel_tools, user_message
 
 if _TYPE_CHECKING:  # loaded on first use (module __getattr__ below): they import httpx / ipywidgets
     from .providers import (
@@ -189,6 +191,7 @@ __all__ = [
     "AssistantMessage",
     "Audio",
     "Base64",
+    "Budget",
     "CompletionError",
     "CompletionModel",
     "CompletionRequest",
@@ -206,6 +209,7 @@ __all__ = [
     "Image",
     "item_from_wire",
     "JsonError",
+    "kernel_tools",
     "load_history",
     "load_ipython_extension",
     "MaxTurnsError",
@@ -256,6 +260,7 @@ __all__ = [
     "ToolError",
     "ToolFunction",
     "ToolNotFoundError",
+    "ToolOutput",
     "ToolResult",
     "ToolServerError",
     "ToolSet",
@@ -264,6 +269,7 @@ __all__ = [
     "Url",
     "UrlError",
     "Usage",
+    "user_message",
     "UserError",
     "UserMessage",
     "Video",

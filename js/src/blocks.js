@@ -10,6 +10,7 @@ import { approvalBar } from "./approvals.js";
 import { copyButton } from "./copy.js";
 import { h } from "./dom.js";
 import { MarkdownView } from "./markdown.js";
+import { codeNode, richNode } from "./rich.js";
 import { imageSrc } from "./sanitize.js";
 
 /** @typedef {import("./protocol.js").Block} Block */
@@ -105,7 +106,7 @@ export function toolCard(block, context) {
   if (block.args) {
     head.appendChild(copyButton("rig-copy-args", () => block.args, { title: "Copy the arguments" }));
   }
-  card.append(head, h("pre", "rig-tool-args", block.args || ""));
+  card.append(head, block.code ? codeNode(block.code) : h("pre", "rig-tool-args", block.args || ""));
   if (block.status === "waiting") card.appendChild(approvalBar(block, context.send, context.reasons));
   if (block.result) {
     const result = h("details", "rig-tool-result");
@@ -115,7 +116,15 @@ export function toolCard(block, context) {
     summary.appendChild(
       copyButton("rig-copy-result", () => block.result?.text ?? "", { title: "Copy the result" }),
     );
-    result.append(summary, h("pre", block.result.json ? "rig-json" : "rig-plain", block.result.text));
+    const text = h("pre", block.result.json ? "rig-json" : "rig-plain", block.result.text);
+    if (block.result.rich) {
+      // People see the rich view; what the model read stays one click away.
+      const model = h("details", "rig-model-text");
+      model.append(h("summary", "", "what the model got"), text);
+      result.append(summary, richNode(block.result.rich), model);
+    } else {
+      result.append(summary, text);
+    }
     for (const image of block.result.images) {
       const src = imageSrc(image);
       if (!src) {

@@ -40,10 +40,26 @@
 /** @typedef {DataImage | UrlImage} ImageRef */
 
 /**
+ * A richer rendition of a result for people (the model got the text and images): `text/html`
+ * (an HTML table, sanitised before it reaches the page) or a raster image as base64.
+ * @typedef {object} RichView
+ * @property {string} mime
+ * @property {string} data
+ */
+
+/**
  * @typedef {object} ToolOutput
  * @property {string} text
  * @property {boolean} json  the text is pretty-printed JSON
  * @property {ImageRef[]} images
+ * @property {RichView | null} rich  set when the tool returned a rich object (a DataFrame)
+ */
+
+/**
+ * An argument shown as code on the card (run_python's `code`), highlighted.
+ * @typedef {object} CodeView
+ * @property {string} language
+ * @property {string} text
  */
 
 /** @typedef {"streaming" | "called" | "waiting" | "running" | "done" | "skipped" | "error"} ToolStatus */
@@ -75,6 +91,7 @@
  * @property {boolean} failed  the tool failed (status "error"); `decision` says what failed
  * @property {string | null} decision
  * @property {ToolOutput | null} result
+ * @property {CodeView | null} code  an argument to show as code, once the call arrived
  */
 
 /** @typedef {TextBlock | ReasoningBlock | ToolBlock} Block */

@@ -6,6 +6,8 @@
  * @module state
  */
 
+import { codeView, richView } from "./rich.js";
+
 /** @typedef {import("./protocol.js").ViewState} ViewState */
 /** @typedef {import("./protocol.js").Block} Block */
 /** @typedef {import("./protocol.js").Usage} Usage */
@@ -83,7 +85,9 @@ function block(raw) {
       text: str(result.text),
       json: Boolean(result.json),
       images: arr(result.images).map(image).filter((i) => i !== null),
+      rich: richView(result.rich),
     },
+    code: codeView(b.code),
   };
 }
 

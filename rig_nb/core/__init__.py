@@ -90,6 +90,12 @@ from ._streaming import (
     StreamUserItem,
     item_from_wire,
 )
+from ._tool_output import (
+    ToolDisplay,
+    ToolOutput,
+    ToolOutputConverter,
+    register_tool_output,
+)
 from ._tools import FunctionTool, Tool, ToolDefinition, ToolSet, tool
 
 __all__ = [
@@ -135,6 +141,7 @@ __all__ = [
     "ReasoningRedacted",
     "ReasoningSummary",
     "ReasoningText",
+    "register_tool_output",
     "save_history",
     "StreamAssistantItem",
     "StreamedAssistantContent",
@@ -159,7 +166,10 @@ __all__ = [
     "ToolChoice",
     "ToolChoiceSpecific",
     "ToolDefinition",
+    "ToolDisplay",
     "ToolFunction",
+    "ToolOutput",
+    "ToolOutputConverter",
     "ToolResult",
     "ToolResultContent",
     "ToolSet",

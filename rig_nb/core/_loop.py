@@ -63,6 +63,7 @@ from ._streaming import (
     StreamedToolResult,
     StreamUserItem,
 )
+from ._tool_output import ToolOutput
 from ._tools import tool_failure
 from ._tracing import AgentTracer
 from ._turn import Turn, merge_reasoning_blocks, result_message, value_to_json_string
@@ -323,8 +324,11 @@ class RunLoop:
                 await self._ask("on_tool_result", name, call.call_id, iid, args, result)
         content = ToolResult.from_tool_output(result)
         tool_result = ToolResult(id=call.id, call_id=call.call_id, content=content)
+        display = result.display if isinstance(result, ToolOutput) else None
         return StreamUserItem(
-            content=StreamedToolResult(tool_result=tool_result, internal_call_id=iid, error=failure)
+            content=StreamedToolResult(
+                tool_result=tool_result, internal_call_id=iid, error=failure, display=display
+            )
         )
 
     async def _open(self, request: CompletionRequest) -> AsyncIterator[Any]:

@@ -24,6 +24,7 @@ from ._content import ToolCall, ToolResult
 from ._messages import AnyMessage, Usage
 from ._raw import ProviderResponse, ToolCallDeltaContent
 from ._reasoning import Reasoning
+from ._tool_output import ToolDisplay
 from ._wire import Frozen, as_object
 
 __all__ = [
@@ -103,6 +104,9 @@ class StreamedToolResult(Frozen):
     error: str | None = Field(default=None, exclude=True)
     """What failed, when the tool did (`ToolCallError: disk full`, `ToolNotFoundError: f`); the
     result's text is then rig's (`Toolset error: ...`). Not part of rig's JSON."""
+    display: ToolDisplay | None = Field(default=None, exclude=True)
+    """A richer rendition for people (an HTML table), when the tool returned a rich object; the
+    model got `tool_result`. Not part of rig's JSON."""
 
     @property
     def failed(self) -> bool:

@@ -39,6 +39,7 @@ ALWAYS_ALLOWED = "always allowed"
 
 Policy = Literal["ask", "auto", "deny"]
 _POLICIES = ("ask", "auto", "deny")
+_STRICTNESS: tuple[Policy, ...] = ("auto", "ask", "deny")
 HEARTBEAT = 0.25
 """Seconds between wake-ups while waiting, so the kernel's interrupt lands (ipykernel #881)."""
 
@@ -83,9 +84,18 @@ class ApprovalPolicy:
             headless=cast(Literal["auto", "deny"], headless),
         )
 
-    def for_tool(self, name: str) -> Policy:
-        """The policy for one tool."""
-        return self.per_tool.get(name, self.default)
+    def for_tool(self, name: str, asked: Policy | None = None) -> Policy:
+        """The policy for one tool: its own entry, else the stricter of the default and `asked`.
+
+        `asked` is what the tool asks for (`Tool.approval`): `run_python` asks to be asked, so a
+        run whose default is `auto` still asks before it runs code, unless `per_tool` says so.
+        """
+        if name in self.per_tool:
+            return self.per_tool[name]
+        if asked is None:
+            return self.default
+        stricter = _STRICTNESS.index(asked) > _STRICTNESS.index(self.default)
+        return asked if stricter else self.default
 
 
 async def wait_with_heartbeat(future: asyncio.Future[Any], patience: float | None) -> bool:
@@ -114,6 +124,8 @@ class Approvals:
         self._push = push
         self._board = ViewState()
         self._known_tools: set[str] | None = None
+        self.asked: dict[str, Policy] = {}
+        """What each of the run's tools asks for (`Tool.approval`), by name."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._rendered_event: asyncio.Event | None = None
         self._decisions: dict[str, asyncio.Future[ToolCallHookAction]] = {}
@@ -158,7 +170,7 @@ class Approvals:
             # the tool server answers the model with ToolNotFoundError.
             self.mark(internal_call_id, "running")
             return ToolCallHookAction.cont()
-        policy = self.policy.for_tool(tool_name)
+        policy = self.policy.for_tool(tool_name, self.asked.get(tool_name))
         if policy == "ask" and tool_name in self.always_allowed:
             # "Always allow" answers the question `ask` would put; it never beats a `deny`.
             self.mark(internal_call_id, "running", ALWAYS_ALLOWED)

@@ -15,10 +15,12 @@ from typing import Literal, TypedDict
 
 __all__ = [
     "Block",
+    "CodeView",
     "DataImage",
     "FrontEndMessage",
     "ImageRef",
     "ReasoningBlock",
+    "RichView",
     "RunStatus",
     "TextBlock",
     "ToolBlock",
@@ -74,12 +76,33 @@ class UrlImage(TypedDict):
 ImageRef = DataImage | UrlImage
 
 
+class RichView(TypedDict):
+    """A richer rendition of a result for people; the model got the result's text and images.
+
+    `text/html` (an HTML table, sanitised by the front end) or a raster image as base64.
+    """
+
+    mime: str
+    data: str
+
+
 class ToolOutput(TypedDict):
-    """A tool call's result: its text (pretty-printed when it is JSON) and its images."""
+    """A tool call's result: its text (pretty-printed when it is JSON) and its images.
+
+    `rich` is set when the tool returned a rich object (a DataFrame: an HTML table).
+    """
 
     text: str
     json: bool
     images: list[ImageRef]
+    rich: RichView | None
+
+
+class CodeView(TypedDict):
+    """An argument shown as code on the card (`run_python`'s `code`), highlighted."""
+
+    language: str
+    text: str
 
 
 class TextBlock(TypedDict):
@@ -104,7 +127,8 @@ class ToolBlock(TypedDict):
 
     `id` is the internal call id that decision clicks name. `failed` is set when the tool failed
     (it raised, its arguments did not parse, no tool has its name): the status is then `error`
-    and `decision` says what failed.
+    and `decision` says what failed. `code` is set once the call arrived when the tool shows an
+    argument as code (`Tool.code_argument`).
     """
 
     kind: Literal["tool"]
@@ -117,6 +141,7 @@ class ToolBlock(TypedDict):
     failed: bool
     decision: str | None
     result: ToolOutput | None
+    code: CodeView | None
 
 
 Block = TextBlock | ReasoningBlock | ToolBlock

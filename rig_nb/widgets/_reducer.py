@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..core import (
@@ -23,15 +24,34 @@ from ..core import (
     StreamedToolResult,
     StreamUserItem,
     Text,
+    Tool,
     ToolCallNameDelta,
     Url,
     Usage,
 )
-from ._protocol import ImageRef, ReasoningBlock, TextBlock, ToolBlock, ToolStatus
+from ..core._wire import as_object
+from ._protocol import (
+    CodeView,
+    ImageRef,
+    ReasoningBlock,
+    RichView,
+    TextBlock,
+    ToolBlock,
+    ToolStatus,
+)
 from ._protocol import Usage as UsageData
 from ._protocol import ViewState as ViewStateData
 
-__all__ = ["ViewState", "usage_dict"]
+__all__ = ["CodeArguments", "ViewState", "code_arguments", "usage_dict"]
+
+CodeArguments = Mapping[str, tuple[str, str]]
+"""Tool name -> (argument, language): arguments the view shows as highlighted code."""
+
+
+def code_arguments(tools: Iterable[Tool]) -> dict[str, tuple[str, str]]:
+    """The code arguments of these tools (`Tool.code_argument`, `Tool.code_language`)."""
+    return {t.name: (t.code_argument, t.code_language) for t in tools if t.code_argument}
+
 
 _IMAGE_MIMES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
 _ENCRYPTED = "(encrypted reasoning)"
@@ -51,7 +71,9 @@ def usage_dict(usage: Usage) -> UsageData:
 class ViewState:
     """The state of one run's view, built item by item."""
 
-    def __init__(self, prompt: str = "") -> None:
+    def __init__(self, prompt: str = "", *, code_arguments: CodeArguments | None = None) -> None:
+        """`code_arguments`: tool name -> (argument, language) shown as code on its cards."""
+        self.code_arguments: CodeArguments = dict(code_arguments or {})
         self.state: ViewStateData = {
             "status": "running",
             "prompt": prompt,
@@ -104,10 +126,26 @@ class ViewState:
             block["name"] = call.function.name
             block["args"] = _pretty(call.function.arguments)
             block["status"] = "called"
+            block["code"] = self._code(call.function.name, call.function.arguments)
         else:  # StreamedFinal: the turn's usage
             usage = content.token_usage()
             if usage is not None:
                 self.state["usage"]["turns"].append({"turn": self._turn, **usage_dict(usage)})
+
+    def _code(self, name: str, arguments: Any) -> CodeView | None:
+        """The argument a tool shows as code (`run_python`'s `code`), when it is text."""
+        shown = self.code_arguments.get(name)
+        if shown is None:
+            return None
+        value: Any = arguments
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return None
+        fields = as_object(value)
+        code: Any = fields.get(shown[0]) if fields is not None else None
+        return {"language": shown[1], "text": code} if isinstance(code, str) else None
 
     def _last_text(self) -> TextBlock | None:
         block = self.state["blocks"][-1] if self.state["blocks"] else None
@@ -189,7 +227,10 @@ class ViewState:
         except ValueError:
             pass
         images = [image for c in result.content if isinstance(c, Image) if (image := _image(c))]
-        block["result"] = {"text": text, "json": is_json, "images": images}
+        rich: RichView | None = None
+        if streamed.display is not None:
+            rich = {"mime": streamed.display.mime, "data": streamed.display.data}
+        block["result"] = {"text": text, "json": is_json, "images": images, "rich": rich}
         if block["status"] == "skipped":
             return
         if streamed.error is not None:
@@ -262,6 +303,7 @@ def _new_card(turn: int, internal_call_id: str) -> ToolBlock:
         "failed": False,
         "decision": None,
         "result": None,
+        "code": None,
     }
 
 

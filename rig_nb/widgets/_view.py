@@ -39,7 +39,7 @@ from ._approvals import ApprovalPolicy, Approvals
 from ._coalesce import Coalescer
 from ._hook import ViewHook
 from ._protocol import FrontEndMessage
-from ._reducer import ViewState
+from ._reducer import ViewState, code_arguments
 from ._transcript import transcript_html, transcript_text
 
 __all__ = ["AgentView", "ending"]
@@ -123,8 +123,12 @@ class AgentView(anywidget.AnyWidget):
         self._loop = asyncio.get_running_loop()
         self.run_stream = None
         try:
-            self.view_state = ViewState(rag_text(request.prompt) or "")
-            self._approvals.begin(self.view_state, set(request.agent.tools.names))
+            tools = request.agent.tools
+            self.view_state = ViewState(
+                rag_text(request.prompt) or "", code_arguments=code_arguments(tools)
+            )
+            self._approvals.begin(self.view_state, set(tools.names))
+            self._approvals.asked = {t.name: t.approval for t in tools if t.approval}
             self._flush()
             async with request.stream() as run:
                 self.run_stream = self.last_run = run
