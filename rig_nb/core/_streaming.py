@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, Field, PrivateAttr, model_serializer, model_validator
 
 from ._content import ToolCall, ToolResult
+from ._cost import CallUsage, total_cost
 from ._messages import AnyMessage, Usage
 from ._raw import ProviderResponse, ToolCallDeltaContent
 from ._reasoning import Reasoning
@@ -162,6 +163,8 @@ class FinalResponse(Frozen):
 
     `history` holds only the messages of this run (prompt first), and only when the run was given a
     history (`with_history`, `stream_chat`); append it to your own list to continue the chat.
+    `calls` has each model call's usage and dollar cost, `cost` their sum. Neither is part of
+    rig's JSON, nor of equality (two answers are equal whatever they cost).
     """
 
     response: str
@@ -169,6 +172,36 @@ class FinalResponse(Frozen):
     """JSON key `aggregatedUsage`."""
     history: list[AnyMessage] | None = None
     _output: Any = PrivateAttr(default=None)
+    _calls: tuple[CallUsage, ...] = PrivateAttr(default=())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FinalResponse):
+            return NotImplemented
+        return self.__dict__ == other.__dict__ and self._output == other._output
+
+    __hash__ = Frozen.__hash__
+
+    @property
+    def calls(self) -> list[CallUsage]:
+        """Each model call of the run: its model, usage and cost."""
+        return list(self._calls)
+
+    @property
+    def cost(self) -> float | None:
+        """The run's cost in US dollars; `None` when a call's price is unknown (see `cost_note`)."""
+        return total_cost(self._calls)[0] if self._calls else None
+
+    @property
+    def cost_note(self) -> str | None:
+        """Why `cost` is `None` (`"model call 1 (vllm:qwen2.5): no price for ..."`)."""
+        if not self._calls:
+            return "no model calls were recorded"
+        return total_cost(self._calls)[1]
+
+    def with_calls(self, calls: list[CallUsage]) -> FinalResponse:
+        """This response carrying its model calls' usage and costs (not part of the JSON)."""
+        self._calls = tuple(calls)
+        return self
 
     @property
     def output(self) -> Any:
