@@ -70,7 +70,7 @@ class PromptInterrupted(KeyboardInterrupt):
     def __init__(self, chat_history: list[AnyMessage], cancelled: PromptCancelled | None = None):
         count = len(chat_history)
         super().__init__(
-            "PromptInterrupted: a KeyboardInterrupt stopped the run; chat_history keeps the "
+            "Interrupted: a KeyboardInterrupt stopped the run; chat_history keeps the "
             f"conversation ({count} message{'s' if count != 1 else ''})"
         )
         self.chat_history = chat_history
@@ -78,6 +78,10 @@ class PromptInterrupted(KeyboardInterrupt):
 
     def __reduce__(self) -> tuple[object, ...]:
         return (_restore, (type(self), self.args), self.__dict__)
+
+    def _render_traceback_(self) -> list[str]:
+        """IPython shows this line in place of a traceback through rig_nb's worker."""
+        return [str(self)]
 
 
 @dataclass(frozen=True)
