@@ -21,14 +21,18 @@ model that does not name itself, a call whose provider reported no token counts:
 Token counts: genai-prices counts `input_tokens` with the cached ones in them. rig_nb's `Usage`
 keeps each provider's own convention (Anthropic's `input_tokens` leaves cache reads and writes
 out, OpenAI's and Gemini's count them in); the full input is `max(input_tokens, total_tokens -
-output_tokens)`, right for both. genai-prices is imported on the first priced call, never by
-`import rig_nb`.
+output_tokens)`, right for both.
+
+genai-prices is imported on the first priced call, never by `import rig_nb`: a run only records
+each call's usage, and prices its calls when they are first asked for (`FinalResponse.calls`,
+`.cost`, the view's footer), or at each call when `max_cost` needs it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -44,7 +48,15 @@ if TYPE_CHECKING:
     from genai_prices.data_snapshot import DataSnapshot
     from genai_prices.types import ModelInfo, Provider
 
-__all__ = ["CallUsage", "PriceTable", "format_cost", "model_label", "total_cost"]
+__all__ = [
+    "CallLedger",
+    "CallUsage",
+    "ModelRef",
+    "PriceTable",
+    "format_cost",
+    "model_label",
+    "total_cost",
+]
 
 PRICE_KEYS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok")
 """The prices a table of your own may give, in US dollars per million tokens."""
@@ -64,12 +76,53 @@ class CallUsage(Frozen):
     """Why `cost` is `None`."""
 
 
+@dataclass(frozen=True)
+class ModelRef:
+    """What pricing needs of a model: how it names itself and where it is served (plain data)."""
+
+    kind: str
+    """The model's class name."""
+    provider: str | None = None
+    name: str | None = None
+    base_url: str | None = None
+    default_base_url: str | None = None
+
+    @classmethod
+    def of(cls, model: object) -> ModelRef:
+        """Read `provider_name`, `model_name`, `base_url` and `default_base_url` off a model."""
+        if isinstance(model, ModelRef):
+            return model
+
+        def text(attribute: str) -> str | None:
+            value = getattr(model, attribute, None)
+            return value if isinstance(value, str) and value else None
+
+        return cls(
+            type(model).__name__,
+            text("provider_name"),
+            text("model_name"),
+            text("base_url"),
+            text("default_base_url"),
+        )
+
+    @property
+    def label(self) -> str:
+        """`provider:model` for a model that names itself, else its class name."""
+        return f"{self.provider}:{self.name}" if self.provider and self.name else self.kind
+
+    @property
+    def custom_url(self) -> bool:
+        """Whether it is served elsewhere than its provider's own endpoint."""
+        if self.base_url is None:
+            return False
+        return self.default_base_url is None or (
+            self.base_url.rstrip("/") != self.default_base_url.rstrip("/")
+        )
+
+
 def model_label(model: object) -> str:
     """`provider:model` for a model that names itself, else its class name."""
-    provider, name = getattr(model, "provider_name", None), getattr(model, "model_name", None)
-    if isinstance(provider, str) and isinstance(name, str) and provider and name:
-        return f"{provider}:{name}"
-    return type(model).__name__
+    return ModelRef.of(model).label
 
 
 def total_cost(calls: Iterable[CallUsage]) -> tuple[float | None, str | None]:
@@ -149,7 +202,8 @@ class PriceTable:
 
     def price(self, model: object, usage: Usage | None) -> CallUsage:
         """The cost of one call of `model` that used `usage` (`None`: nothing was reported)."""
-        label = model_label(model)
+        model = ModelRef.of(model)
+        label = model.label
         if usage is None or not (usage.input_tokens or usage.output_tokens or usage.total_tokens):
             note = "the provider reported no token counts for this call"
             return CallUsage(model=label, usage=usage or Usage(), cost_note=note)
@@ -168,37 +222,28 @@ class PriceTable:
 
     def unpriced(self, model: object) -> str | None:
         """Why calls of `model` have no price, or `None` when the table has one."""
-        found = self._find(model)
+        found = self._find(ModelRef.of(model))
         return found if isinstance(found, str) else None
 
-    def _find(self, model: object) -> tuple[Provider, ModelInfo] | str:
+    def _find(self, model: ModelRef) -> tuple[Provider, ModelInfo] | str:
         snapshot = self._current()
         if snapshot is None:
             return _MISSING
-        provider_id, name = (
-            getattr(model, "provider_name", None),
-            getattr(model, "model_name", None),
-        )
-        if not (isinstance(provider_id, str) and isinstance(name, str) and provider_id and name):
+        provider_id, name, label = model.provider, model.name, model.label
+        if provider_id is None or name is None:
             return (
-                f"{type(model).__name__} does not say which provider and model it is (give it "
+                f"{model.kind} does not say which provider and model it is (give it "
                 "provider_name and model_name attributes)"
             )
-        label = f"{provider_id}:{name}"
-        base_url = getattr(model, "base_url", None)
-        default = getattr(model, "default_base_url", None)
-        custom = isinstance(base_url, str) and bool(base_url)
-        if custom and isinstance(default, str) and str(base_url).rstrip("/") == default.rstrip("/"):
-            custom = False
         try:
-            if custom:
-                provider = snapshot.find_provider(None, None, str(base_url))
+            if model.base_url is not None and model.custom_url:
+                provider = snapshot.find_provider(None, None, model.base_url)
             else:
                 provider = snapshot.find_provider(None, provider_id, None)
         except LookupError:
-            if custom:
+            if model.base_url is not None and model.custom_url:
                 return (
-                    f"no price for {label}: it is served at {_host(str(base_url))}, which the "
+                    f"no price for {label}: it is served at {_host(model.base_url)}, which the "
                     "price table does not know (OpenAI-compatible and local servers have no price)"
                 )
             return f"no price for {label}: the price table has no provider {provider_id!r}"
@@ -216,6 +261,48 @@ class PriceTable:
         except ImportError:
             return None
         return get_snapshot()
+
+
+class CallLedger:
+    """The usage of a run's model calls, priced when first asked for (plain data: it pickles).
+
+    Recording a call costs nothing; `calls()` prices the calls not priced yet, loading
+    genai-prices on the first one.
+    """
+
+    def __init__(self, table: PriceTable, model: ModelRef) -> None:
+        self.table = table
+        self.model = model
+        self._usages: list[Usage | None] = []
+        self._priced: list[CallUsage] = []
+
+    def __len__(self) -> int:
+        return len(self._usages)
+
+    def add(self, usage: Usage | None) -> None:
+        """One more call, with the usage its provider reported (`None`: none)."""
+        self._usages.append(usage)
+
+    @property
+    def usage(self) -> Usage:
+        """The summed usage (no pricing needed)."""
+        total = Usage()
+        for usage in self._usages:
+            if usage is not None:
+                total += usage
+        return total
+
+    def calls(self) -> list[CallUsage]:
+        """Each call's usage and cost."""
+        for usage in self._usages[len(self._priced) :]:
+            self._priced.append(self.table.price(self.model, usage))
+        return list(self._priced)
+
+    def copy(self) -> CallLedger:
+        """A ledger of the calls so far, which later calls do not change."""
+        made = CallLedger(self.table, self.model)
+        made._usages, made._priced = list(self._usages), list(self._priced)
+        return made
 
 
 def _dollars(key: str, name: str, value: Any) -> Decimal:

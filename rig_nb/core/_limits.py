@@ -29,7 +29,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ..errors import PromptError, StreamingError, UserError, register_streaming_twins
-from ._cost import CallUsage, PriceTable, format_cost, total_cost
+from ._cost import CallLedger, CallUsage, ModelRef, PriceTable, format_cost, total_cost
 from ._messages import Usage
 from ._raw import ProviderResponse
 
@@ -133,27 +133,27 @@ class Meter:
         self, limits: UsageLimits | None, prices: PriceTable | None, model: object
     ) -> None:
         self.limits = limits
-        self.prices = prices if prices is not None else PriceTable()
-        self.model = model
-        self.calls: list[CallUsage] = []
-        """Every model call that ended, in order."""
+        self.ledger = CallLedger(prices if prices is not None else PriceTable(), ModelRef.of(model))
+        """Every model call that ended, in order, priced when asked for."""
         self.requests = 0
         """Model calls started."""
         self.tool_calls = 0
         """Tool calls that ran."""
 
     @property
+    def calls(self) -> list[CallUsage]:
+        """Each model call that ended: its usage and cost (priced now if not yet)."""
+        return self.ledger.calls()
+
+    @property
     def usage(self) -> Usage:
         """The summed usage of the calls that ended."""
-        total = Usage()
-        for call in self.calls:
-            total += call.usage
-        return total
+        return self.ledger.usage
 
     @property
     def cost(self) -> float | None:
         """The summed cost in US dollars, `None` when a call's cost is unknown."""
-        return total_cost(self.calls)[0]
+        return total_cost(self.ledger.calls())[0]
 
     def before_call(self) -> None:
         """A model call is about to start."""
@@ -177,8 +177,7 @@ class Meter:
 
     def after_call(self, response: ProviderResponse | None) -> None:
         """A model call's stream ended; `response` is its provider final object, if it sent one."""
-        usage = response.token_usage() if response is not None else None
-        self.calls.append(self.prices.price(self.model, usage))
+        self.ledger.add(response.token_usage() if response is not None else None)
         limits = self.limits
         if limits is None:
             return
@@ -189,7 +188,7 @@ class Meter:
             if value is not None and used > value:
                 raise self._exceeded(limit, value, used, False)
         if limits.max_cost is not None:
-            cost, note = total_cost(self.calls)
+            cost, note = total_cost(self.ledger.calls())
             if cost is None:
                 raise self._exceeded("max_cost", limits.max_cost, None, False, note)
             if cost > limits.max_cost:
@@ -207,7 +206,7 @@ class Meter:
         self.tool_calls += 1
 
     def _check_priced(self, max_cost: float) -> None:
-        why = self.prices.unpriced(self.model)
+        why = self.ledger.table.unpriced(self.ledger.model)
         if why is not None:
             raise UserError(
                 f"max_cost={format_cost(max_cost)} cannot be kept: {why}. Give the agent a "

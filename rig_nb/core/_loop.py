@@ -254,7 +254,7 @@ class RunLoop:
         logger.info("Agent multi-turn stream finished")
         history = list(self.new_messages) if self.request.chat_history is not None else None
         final = FinalResponse(response=turn_text, aggregated_usage=self.usage, history=history)
-        final = final.with_calls(self.meter.calls)
+        final = final.with_calls(self.meter.ledger.copy().calls)  # priced when first asked
         if self.agent.output_type is not None:
             final = final.with_output(self._structured(turn_text))
         return final

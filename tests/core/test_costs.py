@@ -323,13 +323,15 @@ def test_without_genai_prices_costs_are_none_and_say_how_to_get_them(
         PriceTable.from_prices({"d:m": {"input_mtok": 1}})
 
 
-def test_import_rig_nb_does_not_import_genai_prices() -> None:
+def test_genai_prices_is_imported_only_when_a_cost_is_asked_for() -> None:
     code = (
-        "import sys, rig_nb, rig_nb.core\n"
-        "assert 'genai_prices' not in sys.modules, 'imported'\n"
+        "import sys, pickle, rig_nb, rig_nb.core\n"
+        "assert 'genai_prices' not in sys.modules, 'by import rig_nb'\n"
         "from rig_nb.testing import ScriptedModel, final\n"
-        "rig_nb.Agent(ScriptedModel([['x', final(total_tokens=2)]])).run_sync('q')\n"
-        "assert 'genai_prices' in sys.modules  # on the first priced call\n"
+        "answer = rig_nb.Agent(ScriptedModel([['x', final(total_tokens=2)]])).run_sync('q')\n"
+        "assert 'genai_prices' not in sys.modules, 'by a run'\n"
+        "assert answer.cost is None and 'scripted' in answer.cost_note\n"
+        "assert 'genai_prices' in sys.modules, 'not by asking'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -345,3 +347,10 @@ def test_a_genai_snapshot_can_be_the_table() -> None:
         gemini.cost_note or ""
     )
     assert Decimal(str(only_openai.price(named("openai", "gpt-4o-mini"), USAGE).cost)) > 0
+
+
+async def test_a_pickled_final_response_carries_its_priced_calls() -> None:
+    fresh = await Agent(two_calls(), tools=[add], prices=TABLE).stream_prompt("q").multi_turn(1)
+    moved = pickle.loads(pickle.dumps(fresh))  # before anyone asked for the calls
+    assert [c.cost for c in moved.calls] == [c.cost for c in fresh.calls]
+    assert moved.cost == pytest.approx(fresh.cost) and moved.cost is not None
