@@ -105,27 +105,29 @@ def run_in_worker(
         )
     worker = _the_worker()
     done: concurrent.futures.Future[T] = concurrent.futures.Future()
-    tasks: list[asyncio.Task[T]] = []
+    tasks: list[asyncio.Task[None]] = []
 
-    def settle(task: asyncio.Task[T]) -> None:
-        if task.cancelled():
+    async def job() -> None:
+        # Nothing escapes the task: a KeyboardInterrupt or SystemExit raised inside the run
+        # would otherwise stop the worker's loop, and leave this thread waiting for ever.
+        try:
+            result = await main()
+        except asyncio.CancelledError:
             done.set_exception(asyncio.CancelledError())
-        elif (error := task.exception()) is not None:
-            done.set_exception(error)
+        except BaseException as exc:
+            done.set_exception(exc)
         else:
-            done.set_result(task.result())
+            done.set_result(result)
 
     def start() -> None:
-        task = worker.loop.create_task(main())
-        task.add_done_callback(settle)
-        tasks.append(task)
+        tasks.append(worker.loop.create_task(job()))
 
     def cancel() -> None:
         for task in tasks:
             task.cancel("rig_nb: run_sync was interrupted")
 
-    worker.loop.call_soon_threadsafe(start)
     try:
+        worker.loop.call_soon_threadsafe(start)
         while not done.done():
             concurrent.futures.wait([done], timeout=_POLL)
     except BaseException as exc:
@@ -137,4 +139,7 @@ def run_in_worker(
         if isinstance(exc, KeyboardInterrupt):
             raise on_interrupt(exc) from None
         raise
+    error = done.exception()
+    if isinstance(error, KeyboardInterrupt):  # raised inside the run (a tool, a model)
+        raise on_interrupt(error) from None
     return done.result()

@@ -268,3 +268,14 @@ def test_an_uncaught_ctrl_c_ends_the_script_as_a_keyboard_interrupt_does() -> No
         "rig_nb.PromptInterrupted: Interrupted: a KeyboardInterrupt stopped the run; "
         "chat_history keeps the conversation (2 messages)"
     )
+
+
+def test_a_keyboard_interrupt_raised_inside_the_run_keeps_the_worker_alive() -> None:
+    model = ScriptedModel([["w0 ", "w1 ", KeyboardInterrupt()]])
+    with pytest.raises(PromptInterrupted) as caught:
+        Agent(model).run_sync("Count")
+    assert caught.value.chat_history == [Message.user("Count"), Message.assistant("w0 w1 ")]
+    # The worker's loop survived: the next run works, on the same thread.
+    hook = Where()
+    assert Agent(ScriptedModel([["next", final()]]), hook=hook).run_sync("q").response == "next"
+    assert hook.seen[0][0] == THREAD_NAME
