@@ -32,7 +32,9 @@ from ._content import (
     Url,
     Video,
 )
+from ._cost import CallUsage, PriceTable
 from ._hooks import HookAction, PromptHook, ToolCallHookAction
+from ._limits import UsageLimitExceeded, UsageLimits
 from ._messages import (
     AnyMessage,
     AssistantContent,
@@ -75,7 +77,7 @@ from ._reasoning import (
     ReasoningSummary,
     ReasoningText,
 )
-from ._request import PromptStream, StreamingPromptRequest
+from ._request import PromptInterrupted, PromptStream, StreamingPromptRequest
 from ._streaming import (
     FinalResponse,
     MultiTurnStreamItem,
@@ -105,6 +107,7 @@ __all__ = [
     "AssistantMessage",
     "Audio",
     "Base64",
+    "CallUsage",
     "CompletionModel",
     "CompletionRequest",
     "Document",
@@ -122,7 +125,9 @@ __all__ = [
     "Message",
     "MultiTurnStreamItem",
     "new_internal_call_id",
+    "PriceTable",
     "PromptHook",
+    "PromptInterrupted",
     "PromptStream",
     "ProviderResponse",
     "rag_text",
@@ -176,6 +181,8 @@ __all__ = [
     "Unknown",
     "Url",
     "Usage",
+    "UsageLimitExceeded",
+    "UsageLimits",
     "UserContent",
     "UserMessage",
     "VectorIndex",
