@@ -33,10 +33,12 @@ def load_ipython_extension(shell: Any) -> None:
 
 
 def unload_ipython_extension(shell: Any) -> None:
-    """Undo `load_ipython_extension`'s transformer (IPython keeps the magics); close MCP servers."""
+    """Undo `load_ipython_extension`'s transformer (IPython keeps the magics); close the models
+    the cells built and the MCP servers."""
     transformers: list[Any] = shell.input_transformers_cleanup
     while transform_agent_cells in transformers:
         transformers.remove(transform_agent_cells)
+    session_for(shell).models.close_sync()
     servers = session_for(shell).mcp_servers
     if servers:
         from rig_nb.mcp._magic import close_session

@@ -29,6 +29,7 @@ from ..core import (
 )
 from ..errors import PromptCancelled, RigError
 from ..widgets import AgentView, ApprovalPolicy
+from ._models import ModelCache
 from ._options import (
     CellOptions,
     interpolate,
@@ -65,6 +66,8 @@ class Session:
     history_var: str = "agent_history"
     mcp_servers: dict[str, Any] = field(default_factory=dict[str, Any])
     """`%agent mcp add`'s servers (name -> `rig_nb.mcp.MCPServer`); every cell gets their tools."""
+    models: ModelCache = field(default_factory=ModelCache)
+    """The models `-m vendor:model` built, reused by the next cells with the same spec."""
 
     def merged(self, options: CellOptions) -> CellOptions:
         """The cell's options over the session defaults."""
@@ -99,7 +102,7 @@ class Session:
                 "no model: pass -m openai:gpt-4o-mini (or the name of a model variable), or set a "
                 "default with %agent defaults -m ..."
             )
-        found = resolve_model(options.model, namespace)
+        found = resolve_model(options.model, namespace, self.models)
         tools = resolve_tools(options.tools or [], namespace)
         if self.mcp_servers:
             from rig_nb.mcp._magic import session_tools
@@ -194,6 +197,7 @@ async def run_cell(line: str, body: str) -> None:
     options = session.merged(parse_cell_line(line))
     namespace: dict[str, Any] = shell.user_ns
     agent = session.build_agent(options, namespace)
+    await session.models.close_retired()
     prompt = interpolate(body, namespace).strip()
     if not prompt:
         raise UsageError("the %%agent cell is empty: write the prompt under the %%agent line")

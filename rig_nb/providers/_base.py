@@ -102,6 +102,19 @@ class HttpModel:
         """Close the HTTP connections this model opened."""
         await self._http.aclose()
 
+    def close_sync(self) -> None:
+        """`aclose()` for sync code: on the client's loop, or as a task on it while it runs."""
+        self._http.close_sync()
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        """What makes two models interchangeable: class, name, base URL, key, headers, settings.
+
+        The key and headers are hashed. `%%agent -m vendor:model` cells reuse their model (and its open
+        connections) while the fingerprint stays the same.
+        """
+        http = self._http
+        return (type(self), self.provider_name, self.model_name, http.digest(), http.settings)
+
     # -- to implement --------------------------------------------------------------------------
 
     def auth_headers(self, key: str) -> dict[str, str]:

@@ -9,8 +9,11 @@ Nothing else in rig_nb catches `httpx.HTTPError` (but `_body`, which reads the r
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
@@ -85,24 +88,79 @@ class ProviderClient:
         self._password = password if len(password) >= 4 else ""
         self.settings = settings
         self._given = http_client
-        self._clients: dict[int, httpx.AsyncClient] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._own: httpx.AsyncClient | None = None
+        self._slots: asyncio.Semaphore | None = None
+
+    def digest(self) -> str:
+        """A hash of the base URL and the headers (the key among them)."""
+        text = json.dumps([self.base_url, sorted(self._headers.items())])
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def _client(self) -> httpx.AsyncClient:
         if self._given is not None:
             return self._given
-        # A client's connection pool belongs to one event loop; keep one per loop.
-        key = id(asyncio.get_running_loop())
-        client = self._clients.get(key)
-        if client is None or client.is_closed:
-            client = httpx.AsyncClient(timeout=self.settings.timeout())
-            self._clients = {key: client}
+        # A client's connection pool belongs to one event loop; keep one for the current loop.
+        loop = asyncio.get_running_loop()
+        client = self._own
+        if client is None or client.is_closed or loop is not self._loop:
+            client = self._own = httpx.AsyncClient(
+                timeout=self.settings.timeout(),
+                limits=self.settings.limits(),
+                verify=_verify(self.base_url),
+            )
+            self._loop, self._slots = loop, asyncio.Semaphore(self.settings.max_connections)
         return client
 
+    @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        """A free connection of the model's own client, waited for in line (none for a given one).
+
+        Calls queue here rather than in httpcore's pool, whose waiters cost it quadratic work:
+        1,000 runs started at once took 31 s there and 4.3 s here (bench/many_runs.py).
+        """
+        self._client()  # the client of this loop, and its slots
+        slots = self._slots
+        if self._given is not None or slots is None:
+            yield
+            return
+        limit = self.settings.pool_timeout
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(limit):
+                await slots.acquire()
+        except TimeoutError:
+            raise ProviderTimeoutError(
+                f"{self.provider}: waited {time.monotonic() - started:.1f} s for a free connection "
+                f"(all {self.settings.max_connections} of this model's connections were busy; "
+                f"HttpSettings.pool_timeout is {limit:g} s): start fewer runs at once (an "
+                "asyncio.Semaphore) or raise HttpSettings.max_connections / pool_timeout"
+            ) from None
+        try:
+            yield
+        finally:
+            slots.release()
+
     async def aclose(self) -> None:
-        """Close the clients this object created (not one it was given)."""
-        for client in self._clients.values():
+        """Close the client this object created (not one it was given)."""
+        client, self._own = self._own, None
+        if client is not None:
             await client.aclose()
-        self._clients.clear()
+
+    def close_sync(self) -> None:
+        """`aclose()` from sync code (kernel shutdown, unloading the extension).
+
+        On the client's own loop when it is not running; as a task on it when it is (sync code
+        called from a cell); a closed loop took its connections with it.
+        """
+        client, loop = self._own, self._loop
+        if client is None or loop is None or client.is_closed or loop.is_closed():
+            return
+        self._own = None
+        if loop.is_running():
+            loop.create_task(client.aclose())  # noqa: RUF006 - httpx closes it; nothing to await
+        else:
+            loop.run_until_complete(client.aclose())
 
     # -- redaction ----------------------------------------------------------------------------
 
@@ -155,20 +213,21 @@ class ProviderClient:
         and never fails; leaving it with an error or a cancel closes the connection at once.
         """
         url = f"{self.base_url}{path}"
-        response = await self._send(url, body, params)
-        reader = Body(response, self.settings.tail_timeout)
-        finished = False
-        try:
-            with self._mapped(url):  # failures while the lines are read, too
-                await self._check_stream(response, reader, stream_format)
-                yield BufferedLines(reader)
-            finished = True
-        finally:
+        async with self._slot():
+            response = await self._send(url, body, params)
+            reader = Body(response, self.settings.tail_timeout)
+            finished = False
             try:
-                if finished:
-                    await reader.drain(self.settings.drain_timeout)
+                with self._mapped(url):  # failures while the lines are read, too
+                    await self._check_stream(response, reader, stream_format)
+                    yield BufferedLines(reader)
+                finished = True
             finally:
-                await response.aclose()
+                try:
+                    if finished:
+                        await reader.drain(self.settings.drain_timeout)
+                finally:
+                    await response.aclose()
 
     async def _send(
         self, url: str, body: bytes, params: Mapping[str, str] | None
@@ -357,6 +416,12 @@ class ProviderClient:
                 f"{self.provider} sent nothing for {self.settings.read_timeout:g} s "
                 f"(read timeout; waited {time.monotonic() - started:.1f} s in all)"
             )
+        if isinstance(exc, httpx.PoolTimeout):
+            return ProviderTimeoutError(
+                f"{self.provider}: waited {self.settings.pool_timeout:g} s for a free connection "
+                f"of the client (all busy): start fewer runs at once (an asyncio.Semaphore) or "
+                "give the client more connections (httpx.Limits)"
+            )
         if isinstance(exc, httpx.TimeoutException):
             return ProviderTimeoutError(f"{self.provider}: {type(exc).__name__}: {detail}")
         if isinstance(exc, httpx.ConnectError):
@@ -368,3 +433,16 @@ class ProviderClient:
             # The connection dropped in the middle of the answer, whatever the OS called it.
             return ProviderError(f"the {self.provider} stream was cut off: {detail}")
         return HttpError(f"{self.provider}: {detail}")
+
+
+def _verify(base_url: str) -> ssl.SSLContext | bool:
+    """Certificates for an `https://` API; none loaded for `http://` (a local server).
+
+    httpx loads certifi's bundle for every client it builds: 18 ms of CPU per client here
+    (bench/client.py). An `http://` base URL gets a TLS context with no certificate authority at
+    all, so a TLS connection through it (a redirect, a proxy) fails to verify, never goes
+    unchecked.
+    """
+    if base_url.lower().startswith("https:"):
+        return True
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
