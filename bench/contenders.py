@@ -47,7 +47,11 @@ async def _raw(base_url: str, anthropic: bool, hooked: bool) -> Run:
 
     client = httpx.AsyncClient(timeout=60)
     if anthropic:
-        url, body, text_of = f"{base_url.removesuffix('/v1')}/v1/messages", ANTHROPIC_BODY, _anthropic_text
+        url, body, text_of = (
+            f"{base_url.removesuffix('/v1')}/v1/messages",
+            ANTHROPIC_BODY,
+            _anthropic_text,
+        )
     else:
         url, body, text_of = f"{base_url}/chat/completions", OPENAI_BODY, _openai_text
     hook = Counter()
@@ -140,7 +144,9 @@ async def pydantic_ai(base_url: str) -> Run:
     return run
 
 
-def _variant(make: Callable[[str, bool, bool], Awaitable[Run]], anthropic: bool, hooked: bool) -> Setup:
+def _variant(
+    make: Callable[[str, bool, bool], Awaitable[Run]], anthropic: bool, hooked: bool
+) -> Setup:
     async def setup(base_url: str) -> Run:
         return await make(base_url, anthropic, hooked)
 

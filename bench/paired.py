@@ -76,7 +76,9 @@ class Pairs:
 
     def first_delta(self) -> float:
         """Median over pairs of the contender's time to first token minus the baseline's (s)."""
-        deltas = [c["first"] - b["first"] for b, c in zip(self.baseline, self.contender, strict=True)]
+        deltas = [
+            c["first"] - b["first"] for b, c in zip(self.baseline, self.contender, strict=True)
+        ]
         return statistics.median(deltas)
 
     def median(self, key: str, side: str = "contender") -> float:

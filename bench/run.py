@@ -19,8 +19,8 @@ import platform
 import socket
 import subprocess
 import sys
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench.paired import ROOT, Pairs, Worker, measure
@@ -49,7 +49,10 @@ def server() -> Iterator[int]:
     """The loopback SSE server (`bench.server`), in its own process."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.server", str(port)], stdout=subprocess.PIPE, cwd=ROOT, text=True
+        [sys.executable, "-m", "bench.server", str(port)],
+        stdout=subprocess.PIPE,
+        cwd=ROOT,
+        text=True,
     )
     try:
         assert process.stdout is not None and process.stdout.readline().strip() == "ready"
@@ -60,7 +63,7 @@ def server() -> Iterator[int]:
 
 
 def scenario_rows(
-    family: str, regime: str, url: str, tokens: int, count: int, before: str | None
+    family: str, regime: str, url: str, tokens: int, count: int, before: str | None, peers: bool
 ) -> list[str]:
     workers: dict[str, Worker] = {}
 
@@ -72,6 +75,8 @@ def scenario_rows(
     pairs: dict[str, tuple[Worker, Worker]] = {}
     for baseline, contenders in FAMILIES[family].items():
         for name in contenders:
+            if not peers and not name.startswith("rig_nb"):
+                continue
             pairs[name] = (worker(baseline), worker(name))
             if before and name.startswith("rig_nb"):
                 pairs[f"{name} (before)"] = (worker(baseline), worker(f"{name} (before)"))
@@ -161,6 +166,7 @@ def main() -> None:
     parser.add_argument("--before", help="a directory holding the base commit's rig_nb package")
     parser.add_argument("--only", choices=["burst", "paced"], default=None)
     parser.add_argument("--family", choices=list(FAMILIES), default=None)
+    parser.add_argument("--no-peers", action="store_true", help="rig_nb against raw httpx only")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     rows = [*HEADER]
@@ -174,7 +180,9 @@ def main() -> None:
                 if args.family and family != args.family:
                     continue
                 url = f"http://127.0.0.1:{port}/{shape}/v1"
-                found = scenario_rows(family, regime, url, tokens, args.pairs, args.before)
+                found = scenario_rows(
+                    family, regime, url, tokens, args.pairs, args.before, not args.no_peers
+                )
                 print("\n".join(found), flush=True)
                 rows += found
     text = [

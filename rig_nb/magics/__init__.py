@@ -33,8 +33,10 @@ def load_ipython_extension(shell: Any) -> None:
 
 
 def unload_ipython_extension(shell: Any) -> None:
-    """Undo `load_ipython_extension`'s transformer (IPython keeps the magics); close the models
-    the cells built and the MCP servers."""
+    """Undo `load_ipython_extension`'s transformer; close the cells' models and MCP servers.
+
+    IPython keeps the magics.
+    """
     transformers: list[Any] = shell.input_transformers_cleanup
     while transform_agent_cells in transformers:
         transformers.remove(transform_agent_cells)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 
@@ -109,8 +109,8 @@ class HttpModel:
     def fingerprint(self) -> tuple[Any, ...]:
         """What makes two models interchangeable: class, name, base URL, key, headers, settings.
 
-        The key and headers are hashed. `%%agent -m vendor:model` cells reuse their model (and its open
-        connections) while the fingerprint stays the same.
+        The key and headers are hashed. `%%agent -m vendor:model` cells reuse their model (and
+        its open connections) while the fingerprint stays the same.
         """
         http = self._http
         return (type(self), self.provider_name, self.model_name, http.digest(), http.settings)
@@ -202,19 +202,24 @@ class HttpModel:
 # -- helpers shared by the provider modules --------------------------------------------------------
 
 
+Out = list[RawStreamingChoice | str]
+"""What a parser appends a unit's choices to: text as a plain `str`, the rest as raw choices."""
+
+
 async def drive(
-    units: AsyncIterator[list[Any]], handle: Callable[[Any, list[RawStreamingChoice]], bool]
+    units: AsyncIterator[list[Any]], handle: Callable[[Any, Out], bool]
 ) -> AsyncIterator[RawStreamingChoice]:
     """Turn batches of wire units (SSE events, NDJSON objects) into raw choices.
 
-    `handle(unit, out)` appends a unit's choices to `out` and returns True at the stream's terminal
-    unit. A batch is what had arrived together: its adjacent text deltas are merged, and a failure
-    in it still hands over the choices before it. A stream that the provider said was ending
-    (`BufferedLines.expect_end`) and that then drops or stalls just ends.
+    `handle(unit, out)` appends a unit's choices to `out` (its text as a plain `str`) and returns
+    True at the stream's terminal unit. A batch is what had arrived together: its adjacent texts
+    become one `RawText` (`merge_text`), and a failure in it still hands over the choices before
+    it. A stream that the provider said was ending (`BufferedLines.expect_end`) and that then
+    drops or stalls just ends.
     """
     try:
         async for batch in units:
-            out: list[RawStreamingChoice] = []
+            out: Out = []
             stop = False
             try:
                 for unit in batch:
@@ -261,6 +266,6 @@ def json_object(data: str, provider: str, record: type[R]) -> R:
         raise ResponseError(
             f"{provider} sent a chunk that is not JSON ({exc}): {data[:200]!r}"
         ) from exc
-    if not isinstance(value, dict):
+    if type(value) is not dict:
         raise ResponseError(f"{provider} sent a chunk that is not a JSON object: {data[:200]!r}")
-    return cast(R, value)
+    return value  # (no typing.cast: a Python call per chunk)

@@ -158,7 +158,7 @@ class ProviderClient:
             return
         self._own = None
         if loop.is_running():
-            loop.create_task(client.aclose())  # noqa: RUF006 - httpx closes it; nothing to await
+            loop.create_task(client.aclose())  # httpx closes it; nothing awaits it
         else:
             loop.run_until_complete(client.aclose())
 
