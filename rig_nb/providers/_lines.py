@@ -129,7 +129,7 @@ def merge_text(choices: list[RawStreamingChoice | str]) -> list[RawStreamingChoi
     return out
 
 
-BATCH_LINES = 64
+BATCH_LINES = 512
 """At most this many lines a batch. The first batches are smaller (2, 4, 8... lines), so the
 first token of a large read is handed over at once."""
 
