@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ._content import ToolCall
-from ._messages import AnyMessage, Usage, rag_text
+from ._messages import AnyMessage, Message, Usage, derived, rag_text
 from ._model import CompletionRequest
 from ._spec import AgentSpec
 
@@ -40,8 +40,15 @@ def _usage_attributes(usage: Usage) -> dict[str, int]:
 
 
 def input_messages(history: list[AnyMessage]) -> str:
-    """The `gen_ai.input.messages` attribute: the history in rig's JSON."""
-    return json.dumps([m.to_wire() for m in history], ensure_ascii=False)
+    """The `gen_ai.input.messages` attribute: the history in rig's JSON.
+
+    Each message's JSON is made once (`derived`): every turn sends them all again.
+    """
+    return f"[{', '.join(derived(m, 'rig-json', _rig_json) for m in history)}]"
+
+
+def _rig_json(message: Message) -> str:
+    return json.dumps(message.to_wire(), ensure_ascii=False)
 
 
 class AgentTracer:

@@ -39,7 +39,7 @@ from ..core import (
     new_internal_call_id,
 )
 from ..errors import ProviderError, RequestError
-from ._base import HttpModel, Out, drive, json_object
+from ._base import HttpModel, JsonFragment, Out, drive, json_object, message_json
 from ._convert import (
     arguments_dict,
     document_text,
@@ -110,24 +110,18 @@ class AnthropicModel(HttpModel):
         system: list[dict[str, Any]] = []
         if request.preamble:
             system.append({"type": "text", "text": request.preamble})
-        messages: list[dict[str, Any]] = []
         documents = request.normalized_documents()
         history: list[AnyMessage] = ([documents] if documents else []) + list(request.chat_history)
+        turns: list[AnyMessage] = []
         for message in history:
             if isinstance(message, SystemMessage):
                 if message.content:
                     system.append({"type": "text", "text": message.content})
-                continue
-            role, content = _convert(message)
-            if not content:
-                continue
-            if messages and messages[-1]["role"] == role:
-                messages[-1]["content"] += content  # one user turn per tool round
             else:
-                messages.append({"role": role, "content": content})
+                turns.append(message)
         body: dict[str, Any] = {
             "model": self.model_name,
-            "messages": messages,
+            "messages": JsonFragment(lambda: _messages_json(turns)),
             "max_tokens": request.max_tokens or self.default_max_tokens,
             "stream": True,
         }
@@ -282,6 +276,29 @@ class _StreamState:
                 signature = "".join(self.signature) or None
                 return [RawReasoning(None, ReasoningText(text=text, signature=signature))]
         return []
+
+
+def _messages_json(turns: list[AnyMessage]) -> str:
+    """The `messages` array: one message per role in a row (one user turn per tool round).
+
+    Each history message is converted and encoded once, ever (`message_json`).
+    """
+    merged: list[tuple[str, list[str]]] = []
+    for message in turns:
+        role = "assistant" if isinstance(message, AssistantMessage) else "user"
+        blocks = message_json(message, "anthropic", _blocks)
+        if not blocks:
+            continue
+        if merged and merged[-1][0] == role:
+            merged[-1][1].extend(blocks)
+        else:
+            merged.append((role, list(blocks)))
+    items = [f'{{"role":"{role}","content":[{",".join(blocks)}]}}' for role, blocks in merged]
+    return f"[{','.join(items)}]"
+
+
+def _blocks(message: AnyMessage) -> list[dict[str, Any]]:
+    return _convert(message)[1]
 
 
 def _tool_choice(choice: ToolChoice | None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
@@ -15,8 +16,10 @@ import httpx
 
 from ..core import (
     CompletionRequest,
+    Message,
     RawStreamingChoice,
 )
+from ..core._messages import derived
 from ..errors import RequestError, ResponseError, RigError, UserError
 from ._http import ProviderClient, Secret, StreamFormat, safe_url
 from ._lines import StreamEnded, merge_text
@@ -157,11 +160,21 @@ class HttpModel:
         return self._run(self.path(request), self._encode(body))
 
     def _encode(self, body: dict[str, Any]) -> bytes:
-        """The body as UTF-8 JSON; what cannot be sent is a `RequestError` that says what."""
+        """The body as UTF-8 JSON; what cannot be sent is a `RequestError` that says what.
+
+        A `JsonFragment` value (the history, its messages encoded once) is spliced in as is.
+        """
         try:
-            return json.dumps(
-                body, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-            ).encode()
+            fragments = {k: v for k, v in body.items() if isinstance(v, JsonFragment)}
+            if not fragments:
+                return dumps(body).encode()
+            marker = f"\0rig_nb {secrets.token_hex(8)} "  # no JSON string of a body holds it
+            text = dumps({**body, **{k: marker + k for k in fragments}})
+            for key, fragment in fragments.items():
+                text = text.replace(dumps(marker + key), fragment.make(), 1)
+            return text.encode()
+        except RigError:
+            raise
         except UnicodeEncodeError as exc:
             text: str = exc.object if isinstance(exc.object, str) else ""
             near = text[max(0, exc.start - 40) : exc.end + 20]
@@ -177,6 +190,11 @@ class HttpModel:
                 f"the request to {self.provider_name} cannot be sent as JSON: {exc} (check "
                 "additional_params, tool results and output schemas for values JSON cannot hold, "
                 "such as NaN, infinity or Python objects)"
+            ) from exc
+        except Exception as exc:  # content this provider cannot take, found as it was encoded
+            raise RequestError(
+                f"the request to {self.provider_name} could not be built: "
+                f"{type(exc).__name__}: {exc}"
             ) from exc
 
     async def _run(self, path: str, body: bytes) -> AsyncIterator[RawStreamingChoice]:
@@ -236,6 +254,28 @@ async def drive(
                 return
     except StreamEnded:
         return
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON, as request bodies are sent (UTF-8 as is, no NaN)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+class JsonFragment:
+    """JSON text put in a request body as is (`HttpModel._encode` splices it), made then."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], str]) -> None:
+        self.make = make
+
+
+M = TypeVar("M", bound=Message)
+
+
+def message_json(message: M, key: str, convert: Callable[[M], list[dict[str, Any]]]) -> list[str]:
+    """The JSON of what `convert` makes of a message, made once per message (`derived`)."""
+    return derived(message, key, lambda m: [dumps(part) for part in convert(m)])
 
 
 class UniqueToolIds:

@@ -31,7 +31,7 @@ from ..core import (
     Usage,
 )
 from ..errors import ProviderError, RequestError
-from ._base import HttpModel, Out, drive, json_object
+from ._base import HttpModel, JsonFragment, Out, drive, dumps, json_object, message_json
 from ._convert import (
     arguments_json,
     document_text,
@@ -104,15 +104,19 @@ class OpenAIChatModel(HttpModel):
 
     def build_body(self, request: CompletionRequest) -> dict[str, Any]:
         """Messages (documents first), tools, settings, then `additional_params`."""
-        messages: list[dict[str, Any]] = []
         documents = request.normalized_documents()
-        if documents is not None:
-            messages += _user_messages(documents.content)
-        for message in request.chat_history:
-            messages += _convert(message)
+        first = _user_messages(documents.content) if documents is not None else []
+        history = request.chat_history
+
+        def messages() -> str:  # each history message converted and encoded once, ever
+            parts = [dumps(m) for m in first]
+            for message in history:
+                parts += message_json(message, "openai-chat", _convert)
+            return f"[{','.join(parts)}]"
+
         body: dict[str, Any] = {
             "model": self.model_name,
-            "messages": messages,
+            "messages": JsonFragment(messages),
             "stream": True,
             "stream_options": {"include_usage": True},
         }
