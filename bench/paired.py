@@ -15,6 +15,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,19 +29,23 @@ class Worker:
 
     def __init__(self, name: str, pythonpath: str | None = None) -> None:
         env = dict(os.environ)
-        # A "(before)" contender imports the base commit's rig_nb (bench.run --before DIR).
+        # A "(before)" contender imports the base commit's rig_nb (bench.run --before DIR): that
+        # directory first on the path, and a working directory that holds no rig_nb.
         env["PYTHONPATH"] = os.pathsep.join(p for p in (pythonpath, str(ROOT)) if p)
         self.name = name
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "bench.worker", name],
+            self._argv(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            cwd=ROOT,
+            cwd=tempfile.gettempdir(),
             env=env,
             text=True,
         )
 
-    def run(self, url: str, **options: Any) -> dict[str, Any]:
+    def _argv(self) -> list[str]:
+        return [sys.executable, "-m", "bench.worker", self.name]
+
+    def run(self, url: Any, **options: Any) -> dict[str, Any]:
         assert self._process.stdin is not None and self._process.stdout is not None
         self._process.stdin.write(json.dumps({"url": url, **options}) + "\n")
         self._process.stdin.flush()

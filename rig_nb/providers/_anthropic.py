@@ -38,8 +38,9 @@ from ..core import (
     Usage,
     new_internal_call_id,
 )
+from ..core._messages import derived
 from ..errors import ProviderError, RequestError
-from ._base import HttpModel, JsonFragment, Out, drive, json_object, message_json
+from ._base import HttpModel, JsonFragment, Out, drive, dumps, json_object
 from ._convert import (
     arguments_dict,
     document_text,
@@ -285,20 +286,21 @@ def _messages_json(turns: list[AnyMessage]) -> str:
     """
     merged: list[tuple[str, list[str]]] = []
     for message in turns:
-        role = "assistant" if isinstance(message, AssistantMessage) else "user"
-        blocks = message_json(message, "anthropic", _blocks)
+        role, blocks = derived(message, "anthropic", _json)
         if not blocks:
             continue
         if merged and merged[-1][0] == role:
-            merged[-1][1].extend(blocks)
+            merged[-1][1].append(blocks)
         else:
-            merged.append((role, list(blocks)))
+            merged.append((role, [blocks]))
     items = [f'{{"role":"{role}","content":[{",".join(blocks)}]}}' for role, blocks in merged]
     return f"[{','.join(items)}]"
 
 
-def _blocks(message: AnyMessage) -> list[dict[str, Any]]:
-    return _convert(message)[1]
+def _json(message: AnyMessage) -> tuple[str, str]:
+    """A message's role and its content blocks as JSON text (comma-separated)."""
+    role, blocks = _convert(message)
+    return role, ",".join(dumps(block) for block in blocks)
 
 
 def _tool_choice(choice: ToolChoice | None) -> dict[str, Any]:

@@ -16,10 +16,8 @@ import httpx
 
 from ..core import (
     CompletionRequest,
-    Message,
     RawStreamingChoice,
 )
-from ..core._messages import derived
 from ..errors import RequestError, ResponseError, RigError, UserError
 from ._http import ProviderClient, Secret, StreamFormat, safe_url
 from ._lines import StreamEnded, merge_text
@@ -268,14 +266,6 @@ class JsonFragment:
 
     def __init__(self, make: Callable[[], str]) -> None:
         self.make = make
-
-
-M = TypeVar("M", bound=Message)
-
-
-def message_json(message: M, key: str, convert: Callable[[M], list[dict[str, Any]]]) -> list[str]:
-    """The JSON of what `convert` makes of a message, made once per message (`derived`)."""
-    return derived(message, key, lambda m: [dumps(part) for part in convert(m)])
 
 
 class UniqueToolIds:

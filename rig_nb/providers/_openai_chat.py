@@ -30,8 +30,9 @@ from ..core import (
     ToolResult,
     Usage,
 )
+from ..core._messages import derived
 from ..errors import ProviderError, RequestError
-from ._base import HttpModel, JsonFragment, Out, drive, dumps, json_object, message_json
+from ._base import HttpModel, JsonFragment, Out, drive, dumps, json_object
 from ._convert import (
     arguments_json,
     document_text,
@@ -110,9 +111,8 @@ class OpenAIChatModel(HttpModel):
 
         def messages() -> str:  # each history message converted and encoded once, ever
             parts = [dumps(m) for m in first]
-            for message in history:
-                parts += message_json(message, "openai-chat", _convert)
-            return f"[{','.join(parts)}]"
+            parts += [derived(message, "openai-chat", _json) for message in history]
+            return f"[{','.join(p for p in parts if p)}]"
 
         body: dict[str, Any] = {
             "model": self.model_name,
@@ -227,6 +227,11 @@ def _tool_choice(choice: Any) -> Any:
             return {"type": "function", "function": {"name": choice.function_names[0]}}
         return "required"
     return choice
+
+
+def _json(message: AnyMessage) -> str:
+    """A message's wire messages, as JSON text (comma-separated; empty for none)."""
+    return ",".join(dumps(m) for m in _convert(message))
 
 
 def _convert(message: AnyMessage) -> list[dict[str, Any]]:
