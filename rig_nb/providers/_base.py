@@ -281,6 +281,9 @@ class UniqueToolIds:
 
 
 _loads = json.loads
+_scan = json.JSONDecoder().scan_once
+"""The stdlib's C scanner, called directly: `json.loads`' Python layers (type checks, two regex
+matches for whitespace) cost as much as scanning a small chunk, 1.0 of 2.0 µs here."""
 R = TypeVar("R", bound=Mapping[str, Any])
 """A chunk's record type (`_records`)."""
 
@@ -291,7 +294,12 @@ def json_object(data: str, provider: str, record: type[R]) -> R:
     `record` only types the result: a TypedDict is the dict itself.
     """
     try:
-        value: Any = _loads(data)
+        try:
+            value, end = _scan(data, 0)
+            if end != len(data):
+                raise ValueError(end)
+        except (StopIteration, ValueError):  # not one bare JSON value: json.loads decides
+            value = _loads(data)
         typed: Any = value  # the same object, typed as R (typing.cast is a Python call per chunk)
     except ValueError as exc:
         raise ResponseError(
