@@ -281,7 +281,8 @@ class UniqueToolIds:
 
 
 _loads = json.loads
-_scan = json.JSONDecoder().scan_once
+_decoder: Any = json.JSONDecoder()
+_scan = _decoder.scan_once
 """The stdlib's C scanner, called directly: `json.loads`' Python layers (type checks, two regex
 matches for whitespace) cost as much as scanning a small chunk, 1.0 of 2.0 µs here."""
 R = TypeVar("R", bound=Mapping[str, Any])

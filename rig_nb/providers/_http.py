@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 import random
-import ssl
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
@@ -38,6 +37,7 @@ from ._body import (
     provider_message,
 )
 from ._lines import BufferedLines
+from ._pool import OwnClient
 from ._retry import retry_after_seconds, should_retry
 from ._secret import Secret, safe_url
 from ._settings import HttpSettings
@@ -88,9 +88,7 @@ class ProviderClient:
         self._password = password if len(password) >= 4 else ""
         self.settings = settings
         self._given = http_client
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._own: httpx.AsyncClient | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self._own = OwnClient(provider, self.base_url, settings)
 
     def digest(self) -> str:
         """A hash of the base URL and the headers (the key among them)."""
@@ -98,69 +96,24 @@ class ProviderClient:
         return hashlib.sha256(text.encode()).hexdigest()
 
     def _client(self) -> httpx.AsyncClient:
-        if self._given is not None:
-            return self._given
-        # A client's connection pool belongs to one event loop; keep one for the current loop.
-        loop = asyncio.get_running_loop()
-        client = self._own
-        if client is None or client.is_closed or loop is not self._loop:
-            client = self._own = httpx.AsyncClient(
-                timeout=self.settings.timeout(),
-                limits=self.settings.limits(),
-                verify=_verify(self.base_url),
-            )
-            self._loop, self._slots = loop, asyncio.Semaphore(self.settings.max_connections)
-        return client
+        return self._given if self._given is not None else self._own.get()
 
     @asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
-        """A free connection of the model's own client, waited for in line (none for a given one).
-
-        Calls queue here rather than in httpcore's pool, whose waiters cost it quadratic work:
-        1,000 runs started at once took 31 s there and 4.3 s here (bench/many_runs.py).
-        """
-        self._client()  # the client of this loop, and its slots
-        slots = self._slots
-        if self._given is not None or slots is None:
+        """A connection of the model's own client, waited for in line; none for a given one."""
+        if self._given is not None:
             yield
             return
-        limit = self.settings.pool_timeout
-        started = time.monotonic()
-        try:
-            async with asyncio.timeout(limit):
-                await slots.acquire()
-        except TimeoutError:
-            raise ProviderTimeoutError(
-                f"{self.provider}: waited {time.monotonic() - started:.1f} s for a free connection "
-                f"(all {self.settings.max_connections} of this model's connections were busy; "
-                f"HttpSettings.pool_timeout is {limit:g} s): start fewer runs at once (an "
-                "asyncio.Semaphore) or raise HttpSettings.max_connections / pool_timeout"
-            ) from None
-        try:
+        async with self._own.slot():
             yield
-        finally:
-            slots.release()
 
     async def aclose(self) -> None:
         """Close the client this object created (not one it was given)."""
-        client, self._own = self._own, None
-        if client is not None:
-            await client.aclose()
+        await self._own.aclose()
 
     def close_sync(self) -> None:
-        """`aclose()` from sync code (kernel shutdown, unloading the extension).
-
-        On the client's own loop when it is not running; as a task on it when it is (sync code
-        called from a cell); a closed loop took its connections with it.
-        """
-        client, loop = self._own, self._loop
-        if client is None or loop is None or client.is_closed or loop.is_closed():
-            return
-        self._own = None
-        if loop.is_running():
-            loop.create_task(client.aclose())  # httpx closes it; nothing awaits it
-        else:
-            loop.run_until_complete(client.aclose())
+        """`aclose()` from sync code (kernel shutdown, unloading the extension)."""
+        self._own.close_sync()
 
     # -- redaction ----------------------------------------------------------------------------
 
@@ -433,16 +386,3 @@ class ProviderClient:
             # The connection dropped in the middle of the answer, whatever the OS called it.
             return ProviderError(f"the {self.provider} stream was cut off: {detail}")
         return HttpError(f"{self.provider}: {detail}")
-
-
-def _verify(base_url: str) -> ssl.SSLContext | bool:
-    """Certificates for an `https://` API; none loaded for `http://` (a local server).
-
-    httpx loads certifi's bundle for every client it builds: 18 ms of CPU per client here
-    (bench/client.py). An `http://` base URL gets a TLS context with no certificate authority at
-    all, so a TLS connection through it (a redirect, a proxy) fails to verify, never goes
-    unchecked.
-    """
-    if base_url.lower().startswith("https:"):
-        return True
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

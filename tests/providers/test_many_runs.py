@@ -170,9 +170,33 @@ async def test_a_client_for_an_https_url_still_verifies_with_certificates(
 
 
 async def test_a_tls_connection_through_an_http_models_client_is_never_unverified() -> None:
-    from rig_nb.providers._http import _verify
+    from rig_nb.providers._pool import _verify
 
     context = _verify("http://127.0.0.1:8000/v1")
     assert isinstance(context, ssl.SSLContext)
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
     assert context.get_ca_certs() == []  # no authority: any certificate fails to verify
+
+
+async def test_the_readmes_recipe_for_many_runs_runs_them_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The README's code for hundreds of runs, run as written against a loopback server."""
+    import ast
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()  # noqa: ASYNC240
+    section = readme.split("[start:performance]")[1].split("[end:performance]")[0]
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert code is not None
+    async with serving() as (server, url):
+        monkeypatch.setenv("OPENAI_BASE_URL", url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        namespace: dict[str, Any] = {"questions": [f"question {i}" for i in range(300)]}
+        compiled = compile(code.group(1), "README.md", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        await eval(compiled, namespace)  # the README's own code
+    answers = namespace["answers"]
+    assert len(answers) == 300 and all(a.startswith("answer ") for a in answers)
+    assert server.requests == 300 and server.peak <= 50 + 5
+    assert namespace["client"].is_closed

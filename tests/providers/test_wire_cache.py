@@ -80,14 +80,18 @@ def test_the_cached_body_is_the_body(cls: type) -> None:
 
 
 def test_an_entry_goes_with_its_message() -> None:
+    import weakref
+
     message = Message.user("short-lived")
     assert derived(message, "k", lambda m: 42) == 42
     assert derived(message, "k", lambda m: 0) == 42  # made once
-    key = id(message)
-    assert key in _DERIVED
+    key, alive = id(message), weakref.ref(message)
+    assert _DERIVED[key][0]() is message
     del message
     gc.collect()
-    assert key not in _DERIVED
+    assert alive() is None
+    entry = _DERIVED.get(key)
+    assert entry is None or entry[0]() is not None, "an entry outlived its message"
 
 
 def test_a_value_additional_params_give_for_messages_replaces_the_history() -> None:
