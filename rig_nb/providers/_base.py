@@ -284,8 +284,7 @@ _loads = json.loads
 _decoder: Any = json.JSONDecoder()
 _scan = _decoder.scan_once
 """The stdlib's C scanner, called directly: `json.loads`' Python layers (type checks, two regex
-matches for whitespace) cost as much as the scan, 2.5 µs a chunk where the scanner takes 1.3
-(bench/micro.py)."""
+matches for whitespace) cost nearly as much as the scan; 1.7x faster a chunk (bench/micro.py)."""
 R = TypeVar("R", bound=Mapping[str, Any])
 """A chunk's record type (`_records`)."""
 

@@ -58,8 +58,7 @@ class BufferedLines:
         tail = "\r" if text.endswith("\r") else ""
         if tail:
             text = text[:-1]
-        # One C-level split per chunk: 0.04 µs a line, where a `str.find` loop took 0.16
-        # (bench/micro.py).
+        # One C-level split per chunk: 4.3x faster a line than a `str.find` loop (bench/micro.py).
         lines = _NEWLINE.split(text) if "\r" in text else text.split("\n")
         self._rest = [lines.pop() + tail]
         if self._next < len(self._lines):
@@ -111,7 +110,7 @@ def merge_text(choices: list[RawStreamingChoice | str]) -> list[RawStreamingChoi
     """One batch's choices (what had arrived together), each run of texts as one `RawText`.
 
     Parsers append text as a plain `str` (a `RawText` is taken too): one `RawText` per run
-    instead of one per delta, 0.04 µs a delta instead of 0.16 (bench/micro.py).
+    instead of one per delta is 4.2x faster a delta (bench/micro.py).
     """
     out: list[RawStreamingChoice] = []
     held: list[str] = []

@@ -49,7 +49,7 @@ class OwnClient:
         """A free connection, waited for in line (at most `pool_timeout` s).
 
         Calls queue here rather than in httpcore's pool, whose waiters cost it quadratic work:
-        1,000 runs started at once took 29.9 s there and 10.2 s here (bench/many_runs.py).
+        1,000 runs started at once took 36.6 s there and 15.6 s here (bench/many_runs.py).
         """
         self.get()
         slots = self._slots
@@ -96,7 +96,7 @@ class OwnClient:
 def _verify(base_url: str) -> ssl.SSLContext | bool:
     """Certificates for an `https://` API; none loaded for `http://` (a local server).
 
-    httpx loads certifi's bundle for every client it builds: 19.9 ms of CPU, 0.2 ms without
+    httpx loads certifi's bundle for every client it builds: 20.0 ms of CPU, 0.2 ms without
     (bench/magics.py), and each `%%agent` cell built a client before models were reused. An
     `http://` base URL gets a TLS context with no certificate authority at all, so a TLS
     connection through it (a redirect, a proxy) fails to verify, never goes unchecked.
