@@ -41,6 +41,7 @@ from ._config import (
     replace_defaults,
     update_defaults,
 )
+from ._models import ModelCache
 from ._options import (
     CellOptions,
     parse_cell_line,
@@ -114,6 +115,9 @@ class Session:
 
     _attached: bool = field(default=False, init=False, repr=False)
 
+    models: ModelCache = field(default_factory=ModelCache)
+    """The models `-m vendor:model` built, reused by the next cells with the same spec."""
+
     def merged(self, options: CellOptions) -> CellOptions:
         """The cell's options over the session defaults."""
         d = self.defaults
@@ -148,7 +152,7 @@ class Session:
                 "no model: pass -m openai:gpt-4o-mini (or the name of a model variable), or set a "
                 "default with %agent defaults -m ..."
             )
-        found = resolve_model(options.model, namespace)
+        found = resolve_model(options.model, namespace, self.models)
         tools = resolve_tools(options.tools or [], namespace)
         if options.kernel_tools:  # a tool of the cell's own with the same name wins
             taken = {t.name for t in tools}
@@ -259,6 +263,7 @@ async def run_cell(line: str, body: str) -> None:
     options = session.merged(parse_cell_line(line))
     namespace: dict[str, Any] = shell.user_ns
     agent = session.build_agent(options, namespace)
+    await session.models.close_retired()
     prompt = cell_prompt(body, shell, options, session.cells)
     if options.new:
         session.history = []
