@@ -84,7 +84,7 @@ class PromptInterrupted(KeyboardInterrupt):
         return [str(self)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity, so `asyncio.gather(*requests)` can hash them
 class StreamingPromptRequest:
     """What to run: agent, prompt, history, turn budget, hook. Builder methods return copies."""
 

@@ -14,7 +14,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -28,9 +28,12 @@ from ..errors import (
     ProviderTimeoutError,
 )
 from ._body import (
+    ERROR_BODY_LIMIT,
+    STATUS_HINTS,
     STREAM_TYPES,
     Body,
     StreamFormat,
+    finish_later,
     has_first_line,
     looks_like_stream,
     not_a_stream,
@@ -46,15 +49,6 @@ __all__ = ["ProviderClient", "Secret", "StreamFormat", "safe_url"]
 
 logger = logging.getLogger("rig_nb.providers")
 
-_HINTS = {
-    401: "Check the API key",
-    403: "The API key is not allowed to do this",
-    404: "Check the model name and the base URL",
-    429: "Rate limited; retries were exhausted",
-}
-_ERROR_BODY_LIMIT = 256 * 1024
-"""The most of a body that is not a stream kept for its error."""
-
 # Failures while the request is sent and before the response's head has arrived: nothing of
 # an answer was received, so the request can be sent again.
 _NOT_ANSWERED = (
@@ -65,6 +59,10 @@ _NOT_ANSWERED = (
     httpx.WriteError,
     httpx.CloseError,
 )
+
+
+def _nothing() -> None:
+    """The release of a slot that was never taken (a client you pass queues in httpx)."""
 
 
 class ProviderClient:
@@ -89,6 +87,8 @@ class ProviderClient:
         self.settings = settings
         self._given = http_client
         self._own = OwnClient(provider, self.base_url, settings)
+        self._finishing: set[asyncio.Task[None]] = set()
+        """Responses whose rest is read after their turn went on (see `stream_lines`)."""
 
     def digest(self) -> str:
         """A hash of the base URL and the headers (the key among them)."""
@@ -98,17 +98,18 @@ class ProviderClient:
     def _client(self) -> httpx.AsyncClient:
         return self._given if self._given is not None else self._own.get()
 
-    @asynccontextmanager
-    async def _slot(self) -> AsyncIterator[None]:
-        """A connection of the model's own client, waited for in line; none for a given one."""
+    async def _acquire(self) -> Callable[[], None]:
+        """A connection of the model's own client, waited for in line (none for a given one)."""
         if self._given is not None:
-            yield
-            return
-        async with self._own.slot():
-            yield
+            return _nothing
+        return await self._own.acquire()
 
     async def aclose(self) -> None:
         """Close the client this object created (not one it was given)."""
+        finishing = [t for t in self._finishing if t.get_loop() is asyncio.get_running_loop()]
+        for task in finishing:
+            task.cancel()
+        await asyncio.gather(*finishing, return_exceptions=True)
         await self._own.aclose()
 
     def close_sync(self) -> None:
@@ -162,11 +163,14 @@ class ProviderClient:
 
         A body that is not a stream (a redirect, a JSON error object or an HTML page with a 2xx
         status) is a `ProviderHTTPError`. Leaving the block normally, after the stream's terminal
-        event, reads what is left for at most `drain_timeout` s (so the connection is reused)
-        and never fails; leaving it with an error or a cancel closes the connection at once.
+        event, waits at most `drain_timeout` s for the rest of the body (so the connection is
+        reused), a task reading on past that; it never fails. Leaving it with an error or a
+        cancel closes the connection at once.
         """
         url = f"{self.base_url}{path}"
-        async with self._slot():
+        release = await self._acquire()
+        handed_over = False
+        try:
             response = await self._send(url, body, params)
             reader = Body(response, self.settings.tail_timeout)
             finished = False
@@ -176,11 +180,17 @@ class ProviderClient:
                     yield BufferedLines(reader)
                 finished = True
             finally:
-                try:
-                    if finished:
-                        await reader.drain(self.settings.drain_timeout)
-                finally:
+                if finished:
+                    task = finish_later(response, reader, release, self.settings.read_timeout)
+                    self._finishing.add(task)
+                    task.add_done_callback(self._finishing.discard)
+                    handed_over = True
+                    await asyncio.wait({task}, timeout=self.settings.drain_timeout)
+                else:
                     await response.aclose()
+        finally:
+            if not handed_over:
+                release()
 
     async def _send(
         self, url: str, body: bytes, params: Mapping[str, str] | None
@@ -221,7 +231,7 @@ class ProviderClient:
                 return response
             reader = Body(response, self.settings.tail_timeout)
             try:
-                text = await reader.read_all(_ERROR_BODY_LIMIT)
+                text = await reader.read_all(ERROR_BODY_LIMIT)
             finally:
                 await response.aclose()
             retry_after = retry_after_seconds(response.headers)
@@ -280,7 +290,7 @@ class ProviderClient:
         """Raise `ProviderHTTPError` when a 2xx/3xx response is not the stream asked for."""
         status = response.status_code
         if 300 <= status < 400:
-            text = await reader.read_all(_ERROR_BODY_LIMIT)
+            text = await reader.read_all(ERROR_BODY_LIMIT)
             location = response.headers.get("location")
             where = f" to {safe_url(location)}" if location else ""
             raise self._status_error(
@@ -301,7 +311,7 @@ class ProviderClient:
             head, eof = await reader.peek(has_first_line)
             if looks_like_stream(head, eof, stream_format):
                 return
-        text = await reader.read_all(_ERROR_BODY_LIMIT)
+        text = await reader.read_all(ERROR_BODY_LIMIT)
         message, hint = not_a_stream(text, content_type)
         raise self._status_error(response, text, message=message, hint=hint)
 
@@ -332,7 +342,7 @@ class ProviderClient:
         if retry_after is None:
             retry_after = retry_after_seconds(response.headers)
         if hint is None:
-            hint = _HINTS.get(response.status_code, "")
+            hint = STATUS_HINTS.get(response.status_code, "")
             if retry_after is not None and retry_after > 0:
                 hint = (
                     f"{hint + '; ' if hint else ''}the server asks to retry after {retry_after:g} s"

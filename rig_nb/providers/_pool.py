@@ -10,8 +10,7 @@ import asyncio
 import ssl
 import time
 import weakref
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 
 import httpx
 
@@ -65,9 +64,8 @@ class OwnClient:
         """The client of the running loop."""
         return self._mine().client
 
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """A free connection, waited for in line (at most `pool_timeout` s).
+    async def acquire(self) -> Callable[[], None]:
+        """Wait in line for a free connection (at most `pool_timeout` s); returns its release.
 
         Calls queue here rather than in httpcore's pool, whose waiters cost it quadratic work:
         1,000 runs started at once took 36.6 s there and 15.6 s here (bench/many_runs.py).
@@ -85,10 +83,7 @@ class OwnClient:
                 f"were busy; HttpSettings.pool_timeout is {limit:g} s): start fewer runs at once "
                 "(an asyncio.Semaphore) or raise HttpSettings.max_connections / pool_timeout"
             ) from None
-        try:
-            yield
-        finally:
-            slots.release()
+        return slots.release
 
     async def aclose(self) -> None:
         """Close the running loop's client now, and the other loops' clients on their loops."""

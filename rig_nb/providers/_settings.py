@@ -27,8 +27,10 @@ class HttpSettings:
     """The longest `Retry-After` (or `retry-after-ms`) waited for. A server asking for longer
     fails the call at once with a `ProviderHTTPError` whose `retry_after` holds the seconds."""
     drain_timeout: float = 0.05
-    """After a stream's terminal event, the longest time spent reading the rest of the body so
-    the connection can be reused; past it (a server holding the body open) it is closed."""
+    """After a stream's terminal event, the longest a turn waits for the rest of the body (so
+    the connection goes back to the pool for the next turn). Past it the turn goes on and a
+    task reads the rest, closing the connection after `read_timeout` if the server holds the
+    body open; no read is ever cancelled by this timer."""
     max_connections: int = 100
     """Connections the model's own client opens at most (not a client you pass). Further calls
     queue for a free one, so a thousand runs started at once all run, `max_connections` at a
