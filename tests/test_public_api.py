@@ -29,6 +29,7 @@ NAMESPACES = (
     "rig_nb",
     "rig_nb.core",
     "rig_nb.errors",
+    "rig_nb.kernel",
     "rig_nb.providers",
     "rig_nb.widgets",
     "rig_nb.magics",
@@ -44,7 +45,7 @@ PROTOCOL_DUNDERS = ("__aenter__", "__aexit__", "__aiter__", "__anext__", "__awai
 
 def test_all_public_names_are_exported_and_sorted() -> None:
     public = [name for name in dir(rig_nb) if not name.startswith("_") or name == "__version__"]
-    subpackages = {"core", "errors", "magics", "mcp", "providers", "testing", "widgets"}
+    subpackages = {"core", "errors", "kernel", "magics", "mcp", "providers", "testing", "widgets"}
     public = [n for n in public if n not in subpackages]
     assert rig_nb.__all__ == sorted(public, key=str.casefold)
 

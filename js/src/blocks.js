@@ -10,6 +10,7 @@ import { approvalBar } from "./approvals.js";
 import { copyButton } from "./copy.js";
 import { h } from "./dom.js";
 import { MarkdownView } from "./markdown.js";
+import { codeNode, richNode } from "./rich.js";
 import { imageSrc } from "./sanitize.js";
 import { decisionText } from "./state.js";
 
@@ -99,6 +100,20 @@ class ToolView {
 }
 
 /**
+ * A card's arguments: the argument a tool shows as code, highlighted (run_python's `code`), or
+ * the JSON as text.
+ * @param {string} args
+ * @param {import("./protocol.js").CodeView | null} code
+ * @param {string} extra  a class that says which arguments these are
+ */
+function argsNode(args, code, extra) {
+  if (!code) return h("pre", `rig-tool-args${extra ? ` ${extra}` : ""}`, args || "");
+  const node = codeNode(code);
+  if (extra) node.classList.add(extra);
+  return node;
+}
+
+/**
  * @param {ToolBlock} block
  * @param {BlockContext} context
  */
@@ -117,15 +132,15 @@ export function toolCard(block, context) {
   }
   card.appendChild(head);
   if (block.ran_args !== null) {
-    // An edit: what the model asked for, and what the tool ran with.
+    // An edit: what the model asked for, and what the tool ran with (as code, for a code tool).
     card.append(
       h("div", "rig-args-label", "the model asked for"),
-      h("pre", "rig-tool-args rig-args-asked", block.args || ""),
+      argsNode(block.args, block.code, "rig-args-asked"),
       h("div", "rig-args-label", block.status === "waiting" || block.status === "queued" ? "will run with" : "ran with"),
-      h("pre", "rig-tool-args rig-args-ran", block.ran_args),
+      argsNode(block.ran_args, block.ran_code, "rig-args-ran"),
     );
   } else if (!(block.status === "waiting" && context.editing.has(block.id))) {
-    card.appendChild(h("pre", "rig-tool-args", block.args || ""));
+    card.appendChild(argsNode(block.args, block.code, ""));
   }
   if (block.status === "waiting") card.appendChild(approvalBar(block, context));
   if (block.result) {
@@ -136,7 +151,15 @@ export function toolCard(block, context) {
     summary.appendChild(
       copyButton("rig-copy-result", () => block.result?.text ?? "", { title: "Copy the result" }),
     );
-    result.append(summary, h("pre", block.result.json ? "rig-json" : "rig-plain", block.result.text));
+    const text = h("pre", block.result.json ? "rig-json" : "rig-plain", block.result.text);
+    if (block.result.rich) {
+      // People see the rich view; what the model read stays one click away.
+      const model = h("details", "rig-model-text");
+      model.append(h("summary", "", "what the model got"), text);
+      result.append(summary, richNode(block.result.rich), model);
+    } else {
+      result.append(summary, text);
+    }
     for (const image of block.result.images) {
       const src = imageSrc(image);
       if (!src) {

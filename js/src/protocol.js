@@ -29,12 +29,17 @@
  * @property {number} [cache_creation_input_tokens]
  */
 
-/** @typedef {Usage & {turn: number}} TurnUsage */
+/**
+ * One model call's usage; `cost` in US dollars once the run ended (null: unknown or not yet).
+ * @typedef {Usage & {turn: number, cost: number | null}} TurnUsage
+ */
 
 /**
  * @typedef {object} UsageReport
  * @property {TurnUsage[]} turns
  * @property {Usage | null} total
+ * @property {number | null} cost  the run's cost in US dollars once it ended; null when unknown
+ * @property {string | null} cost_note  why the cost is unknown
  */
 
 /**
@@ -46,10 +51,27 @@
 /** @typedef {DataImage | UrlImage} ImageRef */
 
 /**
+ * A richer rendition of a result for people (the model got the text and images): `text/html`
+ * (an HTML table, sanitised before it reaches the page) or a raster image. On the wire an image's
+ * `data` is the raw bytes (a binary buffer), as a DataImage's; the reducer turns them into base64.
+ * @typedef {object} RichView
+ * @property {string} mime
+ * @property {string} data
+ */
+
+/**
  * @typedef {object} ToolOutput
  * @property {string} text
  * @property {boolean} json  the text is pretty-printed JSON
  * @property {ImageRef[]} images
+ * @property {RichView | null} rich  set when the tool returned a rich object (a DataFrame)
+ */
+
+/**
+ * An argument shown as code on the card (run_python's `code`), highlighted.
+ * @typedef {object} CodeView
+ * @property {string} language
+ * @property {string} text
  */
 
 /**
@@ -97,8 +119,10 @@
  * @property {string | null} error
  * @property {Decision | null} decision
  * @property {string | null} ran_args  the arguments the tool ran with, when the user edited them
+ * @property {CodeView | null} ran_code  the code argument of `ran_args` (a tool showing code)
  * @property {string | null} edit_error  why the kernel refused an edit (the card still waits)
  * @property {ToolOutput | null} result
+ * @property {CodeView | null} code  an argument to show as code, once the call arrived
  */
 
 /** @typedef {TextBlock | ReasoningBlock | ToolBlock} Block */
@@ -145,6 +169,9 @@
  * @property {string[]} [notices]
  * @property {TurnUsage[]} [turns]
  * @property {Usage | null} [total]
+ * @property {number | null} [cost]  with `total`: the run's cost
+ * @property {string | null} [cost_note]  with `total`: why the cost is unknown
+ * @property {(number | null)[]} [turn_costs]  with `total`: each usage record's cost, by position
  */
 
 /**

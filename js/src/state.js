@@ -26,7 +26,7 @@ export const EMPTY = Object.freeze({
   system: "",
   schemas: {},
   blocks: [],
-  usage: { turns: [], total: null },
+  usage: { turns: [], total: null, cost: null, cost_note: null },
   error: null,
   notices: [],
   final: null,
@@ -43,6 +43,8 @@ const str = (value) => (typeof value === "string" ? value : value == null ? "" :
 const strOrNull = (value) => (value == null ? null : str(value));
 /** @param {unknown} value */
 const int = (value) => (typeof value === "number" && Number.isFinite(value) ? value : 0);
+/** @param {unknown} value */
+const numOrNull = (value) => (typeof value === "number" && Number.isFinite(value) ? value : null);
 /** @param {unknown} value @returns {unknown[]} */
 const arr = (value) => (Array.isArray(value) ? value : []);
 
@@ -57,6 +59,9 @@ function usage(raw) {
     cache_creation_input_tokens: int(u.cache_creation_input_tokens),
   };
 }
+
+/** @param {unknown} raw @returns {import("./protocol.js").TurnUsage} */
+const turnUsage = (raw) => ({ ...usage(raw), turn: int(obj(raw).turn), cost: numOrNull(obj(raw).cost) });
 
 /**
  * Image bytes as base64: the kernel sends them as a binary buffer (a DataView), a saved notebook's
@@ -83,6 +88,33 @@ function image(raw) {
   if (typeof i.url === "string") return { url: i.url };
   if (typeof i.mime === "string") return { mime: i.mime, data: base64(i.data) };
   return null;
+}
+
+const RICH_TYPES = new Set(["text/html", "image/png", "image/jpeg"]);
+
+/**
+ * A result's rich view from the state, or null (missing, malformed, of another type). HTML is
+ * text; an image comes as bytes (a binary buffer) and is kept as base64, like a result's images.
+ * @param {unknown} raw
+ * @returns {import("./protocol.js").RichView | null}
+ */
+export function richView(raw) {
+  const r = obj(raw);
+  if (typeof r.mime !== "string" || !RICH_TYPES.has(r.mime)) return null;
+  if (r.mime === "text/html") return typeof r.data === "string" ? { mime: r.mime, data: r.data } : null;
+  const binary = r.data instanceof ArrayBuffer || ArrayBuffer.isView(r.data);
+  return typeof r.data === "string" || binary ? { mime: r.mime, data: base64(r.data) } : null;
+}
+
+/**
+ * A card's code view from the state, or null.
+ * @param {unknown} raw
+ * @returns {import("./protocol.js").CodeView | null}
+ */
+export function codeView(raw) {
+  const c = obj(raw);
+  if (typeof c.text !== "string") return null;
+  return { language: typeof c.language === "string" ? c.language : "", text: c.text };
 }
 
 /** @param {unknown} raw @returns {import("./protocol.js").Decision | null} */
@@ -115,12 +147,15 @@ function block(raw) {
     error: strOrNull(b.error),
     decision: decision(b.decision),
     ran_args: strOrNull(b.ran_args),
+    ran_code: codeView(b.ran_code),
     edit_error: strOrNull(b.edit_error),
     result: result && {
       text: str(result.text),
       json: Boolean(result.json),
       images: arr(result.images).map(image).filter((i) => i !== null),
+      rich: richView(result.rich),
     },
+    code: codeView(b.code),
   };
 }
 
@@ -142,8 +177,10 @@ export function normalize(raw) {
     schemas: obj(s.schemas),
     blocks: arr(s.blocks).map(block).filter((b) => b !== null),
     usage: {
-      turns: arr(u.turns).map((t) => ({ ...usage(t), turn: int(obj(t).turn) })),
+      turns: arr(u.turns).map(turnUsage),
       total: u.total == null ? null : usage(u.total),
+      cost: numOrNull(u.cost),
+      cost_note: strOrNull(u.cost_note),
     },
     error: strOrNull(s.error),
     notices: arr(s.notices).map(str),
@@ -187,20 +224,25 @@ function applyDelta(state, delta) {
     ...set,
     blocks: [],
     notices: [],
-    usage: { turns: [], total: "total" in delta ? delta.total : state.usage.total },
+    // The costs come with the total (a delta that changes one sends them all).
+    usage: "total" in delta
+      ? { turns: [], total: delta.total, cost: delta.cost, cost_note: delta.cost_note }
+      : { ...state.usage, turns: [] },
   });
   const notices = arr(delta.notices).map(str);
-  const turns = arr(delta.turns).map((t) => ({ ...usage(t), turn: int(obj(t).turn) }));
+  const added = arr(delta.turns).map(turnUsage);
+  let turns = added.length ? [...state.usage.turns, ...added] : state.usage.turns;
+  if ("turn_costs" in delta) {
+    const costs = arr(delta.turn_costs);
+    turns = turns.map((t, i) => (i < costs.length ? { ...t, cost: numOrNull(costs[i]) } : t));
+  }
   return {
     ...merged,
     seq: int(delta.seq),
     blocks,
     // unchanged lists stay the same objects: the view redraws what is new only
     notices: notices.length ? [...state.notices, ...notices] : state.notices,
-    usage: {
-      turns: turns.length ? [...state.usage.turns, ...turns] : state.usage.turns,
-      total: merged.usage.total,
-    },
+    usage: { ...merged.usage, turns },
   };
 }
 
@@ -304,26 +346,45 @@ export const STATUS_LABELS = Object.freeze({
 });
 
 /**
- * One usage record as text; "" when the provider reported nothing (never "0 in · 0 out").
- * @param {Usage | null} u
+ * Dollars with three significant digits, never in scientific notation: `$0.000213`, `$1.20`
+ * (rig_nb/widgets/_transcript.py's format_cost).
+ * @param {number} cost
  */
-export function usageText(u) {
+export function formatCost(cost) {
+  if (!(cost > 0)) return "$0";
+  return `$${cost.toFixed(Math.min(20, Math.max(2, 2 - Math.floor(Math.log10(cost)))))}`;
+}
+
+/**
+ * One usage record as text; "" when the provider reported nothing (never "0 in · 0 out").
+ * A known cost (US dollars) is added to a reported record.
+ * @param {Usage | null} u
+ * @param {number | null} [cost]
+ */
+export function usageText(u, cost = null) {
   if (!u) return "";
   const parts = [];
   if (u.input_tokens || u.output_tokens) parts.push(`${u.input_tokens} in`, `${u.output_tokens} out`);
   if (u.total_tokens) parts.push(`${u.total_tokens} total`);
   if (u.cached_input_tokens) parts.push(`${u.cached_input_tokens} cached`);
+  if (parts.length && cost !== null) parts.push(formatCost(cost));
   return parts.join(" · ");
 }
 
-/** The usage footer: each reported turn, then the total. @param {ViewState} state */
+/**
+ * The usage footer: each reported turn, then the total, with costs once the run ended (the
+ * total says "cost unknown" when a call had no price; `cost_note` says why).
+ * @param {ViewState} state
+ */
 export function usageLine(state) {
   const parts = [];
   for (const turn of state.usage.turns) {
-    const text = usageText(turn);
+    const text = usageText(turn, turn.cost);
     if (text) parts.push(`turn ${turn.turn + 1}: ${text}`);
   }
-  const total = usageText(state.usage.total);
+  const { cost, cost_note } = state.usage;
+  let total = usageText(state.usage.total, cost);
+  if (total && cost === null && cost_note) total += " · cost unknown";
   if (total) parts.push(`total: ${total}`);
   return parts.join("  |  ");
 }

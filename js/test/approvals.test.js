@@ -133,6 +133,24 @@ describe("edit before approving (point 9)", () => {
     assert.equal($$(".rig-args-asked")[0].textContent, '{\n  "path": "a.txt"\n}');
     assert.equal($$(".rig-args-ran")[0].textContent, '{\n  "path": "b.txt"\n}');
   });
+
+  test("an edited code tool shows both codes highlighted, the edit waiting to run with", () => {
+    const asked = { language: "python", text: "total = sum(prices)" };
+    const ran = { language: "python", text: "total = 2 * sum(prices)" };
+    const { $$ } = mount(state({
+      status: "waiting",
+      blocks: [tool({
+        name: "run_code", status: "queued", args: JSON.stringify({ code: asked.text }, null, 2), code: asked,
+        ran_args: JSON.stringify({ code: ran.text }, null, 2), ran_code: ran,
+        decision: { kind: "approved", reason: "with edited arguments" },
+      })],
+    }));
+    assert.deepEqual($$(".rig-args-label").map((l) => l.textContent), ["the model asked for", "will run with"]);
+    assert.equal($$(".rig-tool-code.rig-args-asked")[0].textContent, asked.text);
+    assert.equal($$(".rig-tool-code.rig-args-ran")[0].textContent, ran.text);
+    assert.ok($$(".rig-args-ran .hljs-built_in, .rig-args-ran .hljs-number").length > 0, "highlighted");
+    assert.equal($$(".rig-tool-args").length, 0); // code, not JSON
+  });
 });
 
 describe("the system prompt (point 3)", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { EMPTY, STATUS_LABELS, answerText, apply, base64, isLive, normalize, step, usageLine, usageText, waitingCalls, withBuffers } from "../src/state.js";
+import { EMPTY, STATUS_LABELS, answerText, apply, base64, formatCost, isLive, normalize, step, usageLine, usageText, waitingCalls, withBuffers } from "../src/state.js";
 import { state, tool } from "./helpers.js";
 
 describe("apply (the reducer)", () => {
@@ -128,6 +128,37 @@ describe("questions the view asks", () => {
     assert.equal(usageText({ input_tokens: 5, output_tokens: 0, total_tokens: 5, cached_input_tokens: 3 }), "5 in · 0 out · 5 total · 3 cached");
   });
 
+  test("formatCost: three significant digits, never scientific notation, never negative", () => {
+    assert.equal(formatCost(0.000213), "$0.000213");
+    assert.equal(formatCost(0.0000004567), "$0.000000457");
+    assert.equal(formatCost(0.5), "$0.500");
+    assert.equal(formatCost(1.2), "$1.20");
+    assert.equal(formatCost(123.456), "$123.46");
+    assert.equal(formatCost(0), "$0");
+    assert.equal(formatCost(-1), "$0");
+    assert.equal(formatCost(NaN), "$0");
+  });
+
+  test("usageLine shows known costs, says when the total's is unknown, and never prices nothing", () => {
+    const u = { input_tokens: 1000, output_tokens: 100, total_tokens: 1100 };
+    const zero = { input_tokens: 0, output_tokens: 0, total_tokens: 0 };
+    const s = (usage) => normalize(state({ usage }));
+    assert.equal(
+      usageLine(s({ turns: [{ turn: 0, ...u, cost: 0.00021 }], total: u, cost: 0.00021, cost_note: null })),
+      "turn 1: 1000 in · 100 out · 1100 total · $0.000210  |  total: 1000 in · 100 out · 1100 total · $0.000210",
+    );
+    const unknown = { turns: [{ turn: 0, ...u, cost: null }], total: u, cost: null, cost_note: "no price for vllm:q" };
+    assert.equal(usageLine(s(unknown)), "turn 1: 1000 in · 100 out · 1100 total  |  total: 1000 in · 100 out · 1100 total · cost unknown");
+    // Before the end (no note yet) nothing is said about cost; a run that reported nothing shows nothing.
+    assert.equal(usageLine(s({ turns: [], total: u, cost: null, cost_note: null })), "total: 1000 in · 100 out · 1100 total");
+    assert.equal(usageLine(s({ turns: [{ turn: 0, ...zero, cost: 0 }], total: zero, cost: 0, cost_note: null })), "");
+    // Junk from the wire is no cost at all.
+    const junk = s({ turns: [{ turn: 0, ...u, cost: "1" }], total: u, cost: "0.5", cost_note: 7 });
+    assert.equal(junk.usage.cost, null);
+    assert.equal(junk.usage.turns[0].cost, null);
+    assert.equal(junk.usage.cost_note, "7");
+  });
+
   test("usageLine skips unreported turns and an unreported total", () => {
     const zero = { input_tokens: 0, output_tokens: 0, total_tokens: 0 };
     const s = (turns, total) => normalize(state({ usage: { turns, total } }));
@@ -245,5 +276,60 @@ describe("deltas (append-only updates)", () => {
     assert.equal(base64(bytes.buffer), "iVBORw==");
     assert.equal(base64("already"), "already");
     assert.equal(base64(42), "");
+  });
+
+  test("a rich result's image comes as bytes too; its HTML and a card's code come as text", () => {
+    const bytes = new Uint8Array([137, 80, 78, 71]);
+    const result = { text: "a chart", json: false, images: [], rich: { mime: "image/png", data: null } };
+    const message = withBuffers(
+      {
+        type: "delta", seq: 5,
+        ops: [
+          { op: "patch", index: 1, fields: { result, code: { language: "python", text: "plot()" } } },
+          { op: "add", index: 2, block: tool({ id: "i2", status: "done", result: { ...result, rich: { mime: "text/html", data: "<table></table>" } } }) },
+        ],
+        buffer_paths: [["ops", 0, "fields", "result", "rich", "data"]],
+      },
+      [new DataView(bytes.buffer)],
+    );
+    const next = apply(start(), /** @type {any} */ (message));
+    const [, card, added] = /** @type {import("../src/protocol.js").ToolBlock[]} */ (next.blocks);
+    assert.deepEqual(card.result?.rich, { mime: "image/png", data: "iVBORw==" });
+    assert.deepEqual(card.code, { language: "python", text: "plot()" });
+    assert.deepEqual(added.result?.rich, { mime: "text/html", data: "<table></table>" });
+    // A later patch of the same card keeps its rich view (re-normalised, now base64 text).
+    const later = apply(next, { type: "delta", seq: 6, ops: [{ op: "patch", index: 1, fields: { status: "done" } }] });
+    assert.deepEqual(/** @type {any} */ (later.blocks[1]).result.rich, { mime: "image/png", data: "iVBORw==" });
+  });
+
+  test("the costs come with the total: the run's, why it is unknown, each usage record's", () => {
+    const u = { input_tokens: 1000, output_tokens: 100, total_tokens: 1100 };
+    const s = apply(start(), { type: "delta", seq: 5, ops: [], turns: [{ turn: 0, ...u, cost: null }] });
+    assert.equal(s.usage.turns[0].cost, null);
+    const priced = apply(s, {
+      type: "delta", seq: 6, ops: [],
+      turns: [{ turn: 1, ...u, cost: null }],
+      total: { input_tokens: 2000, output_tokens: 200, total_tokens: 2200 },
+      cost: 0.00042, cost_note: null, turn_costs: [0.00021, 0.00021],
+    });
+    assert.deepEqual(priced.usage.turns.map((t) => t.cost), [0.00021, 0.00021]);
+    assert.equal(priced.usage.cost, 0.00042);
+    assert.equal(
+      usageLine(priced),
+      "turn 1: 1000 in · 100 out · 1100 total · $0.000210  |  turn 2: 1000 in · 100 out · 1100 total · $0.000210  |  total: 2000 in · 200 out · 2200 total · $0.000420",
+    );
+    // A later delta without a total keeps the costs; an unknown cost says so.
+    const kept = apply(priced, { type: "delta", seq: 7, ops: [], notices: ["n"] });
+    assert.equal(kept.usage.cost, 0.00042);
+    assert.deepEqual(kept.usage.turns.map((t) => t.cost), [0.00021, 0.00021]);
+    const unknown = apply(kept, {
+      type: "delta", seq: 8, ops: [], total: u, cost: null, cost_note: "model call 2 (x:y): no price", turn_costs: [0.00021, null],
+    });
+    assert.equal(unknown.usage.cost_note, "model call 2 (x:y): no price");
+    assert.ok(usageLine(unknown).endsWith("total: 1000 in · 100 out · 1100 total · cost unknown"));
+    // Junk costs are no cost.
+    const junk = apply(unknown, { type: "delta", seq: 9, ops: [], total: u, cost: "1", cost_note: null, turn_costs: ["2", {}] });
+    assert.equal(junk.usage.cost, null);
+    assert.deepEqual(junk.usage.turns.map((t) => t.cost), [null, null]);
   });
 });

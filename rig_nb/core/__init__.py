@@ -32,7 +32,9 @@ from ._content import (
     Url,
     Video,
 )
+from ._cost import CallUsage, PriceTable
 from ._hooks import HookAction, PromptHook, ToolCallHookAction
+from ._limits import UsageLimitExceeded, UsageLimits
 from ._messages import (
     AnyMessage,
     AssistantContent,
@@ -75,7 +77,7 @@ from ._reasoning import (
     ReasoningSummary,
     ReasoningText,
 )
-from ._request import PromptStream, StreamingPromptRequest
+from ._request import PromptInterrupted, PromptStream, StreamingPromptRequest
 from ._streaming import (
     FinalResponse,
     MultiTurnStreamItem,
@@ -90,6 +92,12 @@ from ._streaming import (
     StreamUserItem,
     item_from_wire,
 )
+from ._tool_output import (
+    ToolDisplay,
+    ToolOutput,
+    ToolOutputConverter,
+    register_tool_output,
+)
 from ._tools import FunctionTool, Tool, ToolDefinition, ToolSet, tool
 
 __all__ = [
@@ -99,6 +107,7 @@ __all__ = [
     "AssistantMessage",
     "Audio",
     "Base64",
+    "CallUsage",
     "CompletionModel",
     "CompletionRequest",
     "Document",
@@ -116,7 +125,9 @@ __all__ = [
     "Message",
     "MultiTurnStreamItem",
     "new_internal_call_id",
+    "PriceTable",
     "PromptHook",
+    "PromptInterrupted",
     "PromptStream",
     "ProviderResponse",
     "rag_text",
@@ -135,6 +146,7 @@ __all__ = [
     "ReasoningRedacted",
     "ReasoningSummary",
     "ReasoningText",
+    "register_tool_output",
     "save_history",
     "StreamAssistantItem",
     "StreamedAssistantContent",
@@ -159,13 +171,18 @@ __all__ = [
     "ToolChoice",
     "ToolChoiceSpecific",
     "ToolDefinition",
+    "ToolDisplay",
     "ToolFunction",
+    "ToolOutput",
+    "ToolOutputConverter",
     "ToolResult",
     "ToolResultContent",
     "ToolSet",
     "Unknown",
     "Url",
     "Usage",
+    "UsageLimitExceeded",
+    "UsageLimits",
     "UserContent",
     "UserMessage",
     "VectorIndex",

@@ -19,6 +19,7 @@ from pydantic import (
     field_validator,
 )
 
+from ._tool_output import ToolOutput
 from ._wire import Frozen, Wire, as_object, dump_tagged, load_tagged
 
 __all__ = [
@@ -199,7 +200,12 @@ class ToolResult(Wire):
 
     @staticmethod
     def from_tool_output(output: str) -> list[ToolResultContent]:
-        """Turn a tool's output string into result content, images included (spec 1.3)."""
+        """Turn a tool's output string into result content, images included (spec 1.3).
+
+        A `ToolOutput` gives its own parts: its text as it is, then its images.
+        """
+        if isinstance(output, ToolOutput):
+            return _parts_of(output)
         try:
             value: Any = json.loads(output)
         except ValueError:
@@ -222,6 +228,13 @@ class ToolResult(Wire):
             if image is not None:
                 return [image]
         return [Text(text=output)]
+
+
+def _parts_of(output: ToolOutput) -> list[ToolResultContent]:
+    items: list[ToolResultContent] = [Text(text=output.text)] if output.text else []
+    for mime, data in output.images:
+        items.append(Image(data=Base64(value=data), media_type=Image.media_type_from_mime(mime)))
+    return items
 
 
 def _compact_json(value: Any) -> str:

@@ -45,6 +45,7 @@ from ._accumulator import StreamingCompletionResponse
 from ._build import build_request
 from ._content import Text, ToolResult, ToolResultContent
 from ._hooks import HookAction, ToolCallHookAction, edited_note
+from ._limits import Meter
 from ._messages import AnyMessage, AssistantMessage, Message, Usage, rag_text
 from ._model import CompletionRequest
 from ._output import parse_output
@@ -63,6 +64,7 @@ from ._streaming import (
     StreamedToolResult,
     StreamUserItem,
 )
+from ._tool_output import ToolOutput
 from ._tools import tool_failure
 from ._tracing import AgentTracer
 from ._turn import Turn, merge_reasoning_blocks, result_message, value_to_json_string
@@ -89,6 +91,12 @@ class RunLoop:
         """This turn's text so far, as `on_text_delta` sees it (reset on a text turn's final)."""
         self.saw_text = False
         self.tracer = AgentTracer(self.agent, request.prompt)
+        self.meter = Meter(request.effective_usage_limits, self.agent.prices, self.agent.model)
+        """Usage, costs and limits (`_limits.py` says when each limit is checked)."""
+        self.stream: StreamingCompletionResponse | None = None
+        """The current turn's provider stream (it holds the turn's text so far)."""
+        self.judged = ""
+        """The text delta `on_text_delta` is judging: not in the history unless it accepts it."""
 
     def committed_history(self) -> list[AnyMessage]:
         """Input history and the messages of completed turns."""
@@ -98,33 +106,31 @@ class RunLoop:
         """`committed_history()` plus what the current turn produced so far, well formed."""
         if self.turn is None:
             return self.committed_history()
+        if self.stream is not None:
+            text = self.stream.text()
+            self.turn.text = [text[: len(text) - len(self.judged)]]
         return self.committed_history() + self.turn.messages()
 
     async def items(self) -> AsyncGenerator[MultiTurnStreamItem, None]:
         """Run the loop, yielding each item; the error that ends it carries the history."""
-        hook = self.request.hook
         with self.tracer.run():
             try:
                 while True:
                     prompt, request = await self._prepare()
                     turn = self.turn = Turn()
                     pending: list[StreamedToolCall] = []
-                    stream = StreamingCompletionResponse(await self._open(request))
+                    stream = self.stream = StreamingCompletionResponse(await self._open(request))
                     try:
                         while (content := await self._next(stream)) is not None:
-                            if hook is None and type(content) is StreamedText:
-                                # The hot path: text with no hook to ask (no aggregate to keep).
-                                self.saw_text = True
-                                turn.text.append(content.text)
-                                yield StreamAssistantItem(content=content)
-                            elif await self._take(content, prompt, turn, pending):
+                            if await self._take(content, prompt, turn, pending):
                                 yield StreamAssistantItem(content=content)
                     finally:
                         await stream.aclose()
                     turn.message_id = stream.message_id
                     turn_text = "".join(c.text for c in stream.choice if isinstance(c, Text))
-                    turn.text = [turn_text]
+                    turn.text, self.stream = [turn_text], None
                     self.tracer.turn_ended(turn_text)
+                    self.meter.after_call(stream.response)  # may end the run: a limit crossed
                     for call in pending:
                         yield await self._run_tool(call, turn)
                     self.turn = None
@@ -147,6 +153,7 @@ class RunLoop:
         if self.calls > max_turns + 1:
             last = Message.user(rag_text(prompt) or "")
             raise MaxTurnsError(max_turns, self.committed_history(), last)
+        self.meter.before_call()  # may end the run: a limit reached
         self.calls += 1
         if max_turns > 1:
             logger.info("Current conversation Turns: %d/%d", self.calls, max_turns)
@@ -190,7 +197,7 @@ class RunLoop:
         """Handle one piece of the provider stream (spec T8); True when it is to be yielded."""
         hook = self.request.hook
         if isinstance(content, StreamedText):
-            await self._on_text(content.text, turn)
+            await self._on_text(content.text)
         elif isinstance(content, StreamedToolCall):
             pending.append(content)
         elif isinstance(content, StreamedToolCallDelta):
@@ -215,25 +222,28 @@ class RunLoop:
             self.saw_text = False
         return True
 
-    async def _on_text(self, text: str, turn: Turn) -> None:
+    async def _on_text(self, text: str) -> None:
+        """A text delta: the hook sees it with the text so far (the stream keeps the turn's)."""
         if not self.saw_text:
             self.aggregated_text, self.saw_text = "", True
+        hook = self.request.hook
+        if hook is None:
+            return  # no aggregate to keep: the text is held once, by the stream
         # Concatenate on a local, the attribute cleared first: CPython then grows the string
         # in place instead of copying it for each token (quadratic on long answers).
         aggregated, self.aggregated_text = self.aggregated_text, ""
         aggregated += text
         self.aggregated_text = aggregated
-        hook = self.request.hook
-        if hook is not None:
-            try:  # inlined `_ask`: this runs for every text delta
-                action = await hook.on_text_delta(text, aggregated)
-            except Exception as exc:
-                if isinstance(exc, RigError):
-                    raise
-                raise HookError.raised("on_text_delta", exc, self.partial_history()) from exc
-            if action is not None:
-                self._verdict("on_text_delta", action)
-        turn.text.append(text)
+        self.judged = text  # stays set when the hook fails, terminates or is cancelled
+        try:  # inlined `_ask`: this runs for every text delta
+            action = await hook.on_text_delta(text, aggregated)
+        except Exception as exc:
+            if isinstance(exc, RigError):
+                raise
+            raise HookError.raised("on_text_delta", exc, self.partial_history()) from exc
+        if action is not None:
+            self._verdict("on_text_delta", action)
+        self.judged = ""
 
     async def _on_delta(self, content: StreamedToolCallDelta) -> None:
         delta = content.content
@@ -249,6 +259,7 @@ class RunLoop:
         logger.info("Agent multi-turn stream finished")
         history = list(self.new_messages) if self.request.chat_history is not None else None
         final = FinalResponse(response=turn_text, aggregated_usage=self.usage, history=history)
+        final = final.with_calls(self.meter.ledger.copy().calls)  # priced when first asked
         if self.agent.output_type is not None:
             final = final.with_output(self._structured(turn_text))
         return final
@@ -300,6 +311,7 @@ class RunLoop:
             problem = TypeError(f"the arguments of the {name} call {call.id!r} are not JSON: {exc}")
             raise ModelError.from_exception(problem) from exc
         hook = self.request.hook
+        self.meter.before_tool_call()  # may end the run, before anyone is asked to approve
         action = await self._ask("on_tool_call", name, call.call_id, iid, args) if hook else None
         failure: str | None = None
         content: list[ToolResultContent] | None = None
@@ -312,6 +324,7 @@ class RunLoop:
             # as the model asked, and the result says what ran.
             edit = action.arguments if isinstance(action, ToolCallHookAction) else None
             ran = args if edit is None else edit
+            self.meter.tool_ran()
             with self.tracer.tool(call, ran) as record:
                 try:
                     result = await self.agent.tools.call_tool(name, ran)
@@ -330,8 +343,11 @@ class RunLoop:
                 await self._ask("on_tool_result", name, call.call_id, iid, ran, result)
         content = content or ToolResult.from_tool_output(result)
         tool_result = ToolResult(id=call.id, call_id=call.call_id, content=content)
+        display = result.display if isinstance(result, ToolOutput) else None
         return StreamUserItem(
-            content=StreamedToolResult(tool_result=tool_result, internal_call_id=iid, error=failure)
+            content=StreamedToolResult(
+                tool_result=tool_result, internal_call_id=iid, error=failure, display=display
+            )
         )
 
     async def _open(self, request: CompletionRequest) -> AsyncIterator[Any]:

@@ -26,13 +26,14 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, get_type_hints, overload
+from typing import Any, Literal, get_type_hints, overload
 
 import pydantic
 from pydantic import BaseModel, Field
 from pydantic_core import PydanticSerializationError, to_json
 
 from ..errors import ToolError, ToolNotFoundError, ToolServerError, ToolSetError, UserError
+from ._tool_output import convert_tool_output
 from ._wire import describe_errors
 
 __all__ = ["FunctionTool", "Tool", "ToolDefinition", "ToolSet", "tool", "tool_failure"]
@@ -52,6 +53,13 @@ class Tool:
 
     name: str
     description: str
+    approval: Literal["ask", "auto", "deny"] | None = None
+    """The approval policy the tool asks for where the run names none for it: an approval desk
+    (the view, `%%agent`) applies the stricter of it and the run's default. `kernel_tools()`'s
+    `run_python` asks for `"ask"`."""
+    code_argument: str | None = None
+    """An argument the view shows as highlighted code (in `code_language`) on the tool's card."""
+    code_language: str = "python"
 
     def definition(self, prompt: str = "") -> ToolDefinition:
         """The definition sent to the model (`prompt` lets a tool adapt it; unused here)."""
@@ -230,12 +238,28 @@ def _failure_text(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+_PLAIN = (dict, list, tuple, int, float, bool, type(None))
+
+
+def _is_plain(value: object) -> bool:
+    """JSON's own kinds of value: spec 1.3 serializes them, no converter sees them."""
+    return isinstance(value, _PLAIN)
+
+
 def serialize_output(value: Any) -> str:
-    """A tool's return value as the text the model gets: a string as it is, else compact JSON."""
+    """A tool's return value as the text the model gets: a string as it is, else compact JSON.
+
+    A rich object (a DataFrame, a figure, an image...) becomes a `ToolOutput` through the
+    registered converters (`register_tool_output`) first; plain values never reach them.
+    """
     if isinstance(value, str):
         return value
     if isinstance(value, BaseModel):
         return value.model_dump_json()
+    if not _is_plain(value):
+        converted = convert_tool_output(value)
+        if converted is not None:
+            return converted
     try:
         return to_json(value).decode()
     except (TypeError, ValueError, PydanticSerializationError):

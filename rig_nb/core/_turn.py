@@ -10,7 +10,7 @@ from ._messages import AnyMessage, AssistantMessage, UserMessage
 from ._reasoning import Reasoning, ReasoningText
 
 __all__ = [
-    "ToolOutput",
+    "RecordedResult",
     "Turn",
     "merge_reasoning_blocks",
     "result_message",
@@ -35,11 +35,11 @@ def value_to_json_string(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-ToolOutput = str | list[ToolResultContent]
+RecordedResult = str | list[ToolResultContent]
 """A tool's output string, or result content already made from it (an edited call's)."""
 
 
-def result_message(tool_id: str, call_id: str | None, result: ToolOutput) -> UserMessage:
+def result_message(tool_id: str, call_id: str | None, result: RecordedResult) -> UserMessage:
     """One tool result as its own user message (spec T10b)."""
     content = ToolResult.from_tool_output(result) if isinstance(result, str) else result
     return UserMessage(content=[ToolResult(id=tool_id, call_id=call_id, content=content)])
@@ -60,10 +60,10 @@ class Turn:
         self.delta_id: str | None = None
         """The first non-null id of the turn's reasoning deltas (spec T8: first one wins)."""
         self.calls: list[ToolCall] = []
-        self.results: list[tuple[str, str | None, ToolOutput]] = []
+        self.results: list[tuple[str, str | None, RecordedResult]] = []
         self.message_id: str | None = None
 
-    def record(self, call: ToolCall, result: ToolOutput) -> None:
+    def record(self, call: ToolCall, result: RecordedResult) -> None:
         """A tool call and its result (the text the model gets, or its content)."""
         self.calls.append(call)
         self.results.append((call.id, call.call_id, result))

@@ -9,6 +9,7 @@ kernel interrupt keeps the history too.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,33 +27,46 @@ from ..core import (
     StreamedText,
     StreamedToolCall,
     StreamUserItem,
+    UsageLimits,
 )
 from ..errors import PromptCancelled, RigError
+from ..kernel import kernel_tools
+from ..kernel._cell_log import CellLog
 from ..widgets import AgentView, ApprovalPolicy
+from ._config import (
+    DEFAULT_MAX_TURNS,
+    AgentDefaults,
+    as_options,
+    copy_defaults,
+    replace_defaults,
+    update_defaults,
+)
+from ._models import ModelCache
 from ._options import (
     CellOptions,
-    interpolate,
     parse_cell_line,
     resolve_model,
     resolve_output_type,
     resolve_system,
     resolve_tools,
 )
+from ._prompt import cell_prompt
 
 __all__ = ["RunInterrupted", "RunKeyboardInterrupt", "Session", "run_cell", "session_for"]
-
-DEFAULT_MAX_TURNS = 5
 
 
 @dataclass
 class Session:
     """One kernel's `%%agent` state: defaults, the conversation, what was always allowed.
 
+    The defaults are the traits of `config`: the extension's `AgentMagics` once it is loaded, so
+    `%config AgentMagics.model = ...` and `%agent defaults -m ...` set the same value.
     `always_allowed` belongs to the conversation: `--new`, `%agent reset`, `%agent load` and
     `%agent allow --clear` empty it. It never beats a `deny` policy.
     """
 
-    defaults: CellOptions = field(default_factory=CellOptions)
+    config: AgentDefaults = field(default_factory=AgentDefaults)
+    """The defaults, as traitlets (`AgentMagics` is one, configurable with `%config`)."""
     history: list[AnyMessage] = field(default_factory=list[AnyMessage])
     always_allowed: set[str] = field(default_factory=set[str])
     last: FinalResponse | None = None
@@ -61,10 +75,48 @@ class Session:
     """The run of a cell that could not await (ipykernel < 7.4)."""
     view: AgentView | None = None
     """The view of the latest `%%agent` cell (its `stop()`, `state`, `last_run`)."""
-    out: str = "agent_result"
-    history_var: str = "agent_history"
     mcp_servers: dict[str, Any] = field(default_factory=dict[str, Any])
     """`%agent mcp add`'s servers (name -> `rig_nb.mcp.MCPServer`); every cell gets their tools."""
+    cells: CellLog | None = None
+    """The cells run since the extension loaded (`{In[-1]}` where IPython numbers no cells)."""
+
+    @property
+    def defaults(self) -> CellOptions:
+        """The defaults, as cell options; assigning replaces them all."""
+        return as_options(self.config)
+
+    @defaults.setter
+    def defaults(self, options: CellOptions) -> None:
+        replace_defaults(self.config, options)
+
+    @property
+    def out(self) -> str:
+        """The variable that receives the `FinalResponse`."""
+        return self.config.out
+
+    @property
+    def history_var(self) -> str:
+        """The variable that receives the conversation."""
+        return self.config.history_var
+
+    def attach(self, config: AgentDefaults, configurables: list[Any] | None = None) -> None:
+        """Hold the defaults in `config` (the extension's `AgentMagics`).
+
+        On a reload the new one takes the old one's values, and the old one leaves the shell's
+        `configurables` (so `%config AgentMagics.x` reads the one in use).
+        """
+        old = self.config
+        if old is not config and self._attached:
+            copy_defaults(config, old)
+            if configurables is not None and old in configurables:
+                configurables.remove(old)
+        self.config = config
+        self._attached = True
+
+    _attached: bool = field(default=False, init=False, repr=False)
+
+    models: ModelCache = field(default_factory=ModelCache)
+    """The models `-m vendor:model` built, reused by the next cells with the same spec."""
 
     def merged(self, options: CellOptions) -> CellOptions:
         """The cell's options over the session defaults."""
@@ -74,6 +126,7 @@ class Session:
             system=options.system if options.system is not None else d.system,
             tools=options.tools if options.tools is not None else d.tools,
             max_turns=options.max_turns if options.max_turns is not None else d.max_turns,
+            max_cost=options.max_cost if options.max_cost is not None else d.max_cost,
             approve=options.approve or d.approve,
             approve_tool={**d.approve_tool, **options.approve_tool},
             new=options.new,
@@ -81,16 +134,16 @@ class Session:
             history_var=options.history_var or self.history_var,
             no_widget=options.no_widget or d.no_widget,
             output=options.output or d.output,
+            attach=list(options.attach),  # files go with one cell, never a default
+            budget=options.budget if options.budget is not None else d.budget,
+            kernel_tools=options.kernel_tools or d.kernel_tools,
         )
 
     def set_defaults(self, options: CellOptions) -> None:
-        """`%agent defaults ...`: remember what was given."""
-        self.defaults = self.merged(options)
-        self.defaults.new = False
-        if options.out:
-            self.out = options.out
-        if options.history_var:
-            self.history_var = options.history_var
+        """`%agent defaults ...`: set what was given (the same traits `%config` sets)."""
+        if options.attach:
+            raise UsageError("-a attaches a file to one %%agent cell; it cannot be a default")
+        update_defaults(self.config, options)
 
     def build_agent(self, options: CellOptions, namespace: dict[str, Any]) -> Agent:
         """The agent a cell runs: its model (or Agent), system prompt and tools."""
@@ -99,16 +152,28 @@ class Session:
                 "no model: pass -m openai:gpt-4o-mini (or the name of a model variable), or set a "
                 "default with %agent defaults -m ..."
             )
-        found = resolve_model(options.model, namespace)
+        found = resolve_model(options.model, namespace, self.models)
         tools = resolve_tools(options.tools or [], namespace)
+        if options.kernel_tools:  # a tool of the cell's own with the same name wins
+            taken = {t.name for t in tools}
+            own = kernel_tools(namespace, budget=options.budget)
+            tools += [t for t in own if t.name not in taken]
         if self.mcp_servers:
             from rig_nb.mcp._magic import session_tools
 
             tools += session_tools(self.mcp_servers, tools)
         system = resolve_system(options.system, namespace)
         output_type = resolve_output_type(options.output, namespace)
+        limits = found.usage_limits if isinstance(found, Agent) else None
+        if options.max_cost is not None:  # over the agent's other limits
+            limits = dataclasses.replace(limits or UsageLimits(), max_cost=options.max_cost)
         if isinstance(found, Agent):
-            if not tools and system is None and output_type is None:
+            if (
+                not tools
+                and system is None
+                and output_type is None
+                and limits is found.usage_limits
+            ):
                 return found
             return Agent(
                 found.model,
@@ -121,8 +186,12 @@ class Session:
                 additional_params=found.additional_params,
                 hook=found.hook,
                 output_type=output_type or found.output_type,
+                usage_limits=limits,
+                prices=found.prices,
             )
-        return Agent(found, preamble=system, tools=tools, output_type=output_type)
+        return Agent(
+            found, preamble=system, tools=tools, output_type=output_type, usage_limits=limits
+        )
 
 
 _SESSIONS: dict[int, Session] = {}
@@ -194,9 +263,8 @@ async def run_cell(line: str, body: str) -> None:
     options = session.merged(parse_cell_line(line))
     namespace: dict[str, Any] = shell.user_ns
     agent = session.build_agent(options, namespace)
-    prompt = interpolate(body, namespace).strip()
-    if not prompt:
-        raise UsageError("the %%agent cell is empty: write the prompt under the %%agent line")
+    await session.models.close_retired()
+    prompt = cell_prompt(body, shell, options, session.cells)
     if options.new:
         session.history = []
         session.always_allowed.clear()  # "Always allow" belongs to the conversation

@@ -9,10 +9,12 @@ Nothing else in rig_nb catches `httpx.HTTPError` (but `_body`, which reads the r
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -26,15 +28,19 @@ from ..errors import (
     ProviderTimeoutError,
 )
 from ._body import (
+    ERROR_BODY_LIMIT,
+    STATUS_HINTS,
     STREAM_TYPES,
     Body,
     StreamFormat,
+    finish_later,
     has_first_line,
     looks_like_stream,
     not_a_stream,
     provider_message,
 )
 from ._lines import BufferedLines
+from ._pool import OwnClient
 from ._retry import retry_after_seconds, should_retry
 from ._secret import Secret, safe_url
 from ._settings import HttpSettings
@@ -42,15 +48,6 @@ from ._settings import HttpSettings
 __all__ = ["ProviderClient", "Secret", "StreamFormat", "safe_url"]
 
 logger = logging.getLogger("rig_nb.providers")
-
-_HINTS = {
-    401: "Check the API key",
-    403: "The API key is not allowed to do this",
-    404: "Check the model name and the base URL",
-    429: "Rate limited; retries were exhausted",
-}
-_ERROR_BODY_LIMIT = 256 * 1024
-"""The most of a body that is not a stream kept for its error."""
 
 # Failures while the request is sent and before the response's head has arrived: nothing of
 # an answer was received, so the request can be sent again.
@@ -62,6 +59,10 @@ _NOT_ANSWERED = (
     httpx.WriteError,
     httpx.CloseError,
 )
+
+
+def _nothing() -> None:
+    """The release of a slot that was never taken (a client you pass queues in httpx)."""
 
 
 class ProviderClient:
@@ -85,24 +86,35 @@ class ProviderClient:
         self._password = password if len(password) >= 4 else ""
         self.settings = settings
         self._given = http_client
-        self._clients: dict[int, httpx.AsyncClient] = {}
+        self._own = OwnClient(provider, self.base_url, settings)
+        self._finishing: set[asyncio.Task[None]] = set()
+        """Responses whose rest is read after their turn went on (see `stream_lines`)."""
+
+    def digest(self) -> str:
+        """A hash of the base URL and the headers (the key among them)."""
+        text = json.dumps([self.base_url, sorted(self._headers.items())])
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def _client(self) -> httpx.AsyncClient:
+        return self._given if self._given is not None else self._own.get()
+
+    async def _acquire(self) -> Callable[[], None]:
+        """A connection of the model's own client, waited for in line (none for a given one)."""
         if self._given is not None:
-            return self._given
-        # A client's connection pool belongs to one event loop; keep one per loop.
-        key = id(asyncio.get_running_loop())
-        client = self._clients.get(key)
-        if client is None or client.is_closed:
-            client = httpx.AsyncClient(timeout=self.settings.timeout())
-            self._clients = {key: client}
-        return client
+            return _nothing
+        return await self._own.acquire()
 
     async def aclose(self) -> None:
-        """Close the clients this object created (not one it was given)."""
-        for client in self._clients.values():
-            await client.aclose()
-        self._clients.clear()
+        """Close the client this object created (not one it was given)."""
+        finishing = [t for t in self._finishing if t.get_loop() is asyncio.get_running_loop()]
+        for task in finishing:
+            task.cancel()
+        await asyncio.gather(*finishing, return_exceptions=True)
+        await self._own.aclose()
+
+    def close_sync(self) -> None:
+        """`aclose()` from sync code (kernel shutdown, unloading the extension)."""
+        self._own.close_sync()
 
     # -- redaction ----------------------------------------------------------------------------
 
@@ -151,24 +163,34 @@ class ProviderClient:
 
         A body that is not a stream (a redirect, a JSON error object or an HTML page with a 2xx
         status) is a `ProviderHTTPError`. Leaving the block normally, after the stream's terminal
-        event, reads what is left for at most `drain_timeout` s (so the connection is reused)
-        and never fails; leaving it with an error or a cancel closes the connection at once.
+        event, waits at most `drain_timeout` s for the rest of the body (so the connection is
+        reused), a task reading on past that; it never fails. Leaving it with an error or a
+        cancel closes the connection at once.
         """
         url = f"{self.base_url}{path}"
-        response = await self._send(url, body, params)
-        reader = Body(response, self.settings.tail_timeout)
-        finished = False
+        release = await self._acquire()
+        handed_over = False
         try:
-            with self._mapped(url):  # failures while the lines are read, too
-                await self._check_stream(response, reader, stream_format)
-                yield BufferedLines(reader)
-            finished = True
-        finally:
+            response = await self._send(url, body, params)
+            reader = Body(response, self.settings.tail_timeout)
+            finished = False
             try:
-                if finished:
-                    await reader.drain(self.settings.drain_timeout)
+                with self._mapped(url):  # failures while the lines are read, too
+                    await self._check_stream(response, reader, stream_format)
+                    yield BufferedLines(reader)
+                finished = True
             finally:
-                await response.aclose()
+                if finished:
+                    task = finish_later(response, reader, release, self.settings.read_timeout)
+                    self._finishing.add(task)
+                    task.add_done_callback(self._finishing.discard)
+                    handed_over = True
+                    await asyncio.wait({task}, timeout=self.settings.drain_timeout)
+                else:
+                    await response.aclose()
+        finally:
+            if not handed_over:
+                release()
 
     async def _send(
         self, url: str, body: bytes, params: Mapping[str, str] | None
@@ -209,7 +231,7 @@ class ProviderClient:
                 return response
             reader = Body(response, self.settings.tail_timeout)
             try:
-                text = await reader.read_all(_ERROR_BODY_LIMIT)
+                text = await reader.read_all(ERROR_BODY_LIMIT)
             finally:
                 await response.aclose()
             retry_after = retry_after_seconds(response.headers)
@@ -268,7 +290,7 @@ class ProviderClient:
         """Raise `ProviderHTTPError` when a 2xx/3xx response is not the stream asked for."""
         status = response.status_code
         if 300 <= status < 400:
-            text = await reader.read_all(_ERROR_BODY_LIMIT)
+            text = await reader.read_all(ERROR_BODY_LIMIT)
             location = response.headers.get("location")
             where = f" to {safe_url(location)}" if location else ""
             raise self._status_error(
@@ -289,7 +311,7 @@ class ProviderClient:
             head, eof = await reader.peek(has_first_line)
             if looks_like_stream(head, eof, stream_format):
                 return
-        text = await reader.read_all(_ERROR_BODY_LIMIT)
+        text = await reader.read_all(ERROR_BODY_LIMIT)
         message, hint = not_a_stream(text, content_type)
         raise self._status_error(response, text, message=message, hint=hint)
 
@@ -320,7 +342,7 @@ class ProviderClient:
         if retry_after is None:
             retry_after = retry_after_seconds(response.headers)
         if hint is None:
-            hint = _HINTS.get(response.status_code, "")
+            hint = STATUS_HINTS.get(response.status_code, "")
             if retry_after is not None and retry_after > 0:
                 hint = (
                     f"{hint + '; ' if hint else ''}the server asks to retry after {retry_after:g} s"
@@ -356,6 +378,12 @@ class ProviderClient:
             return ProviderTimeoutError(
                 f"{self.provider} sent nothing for {self.settings.read_timeout:g} s "
                 f"(read timeout; waited {time.monotonic() - started:.1f} s in all)"
+            )
+        if isinstance(exc, httpx.PoolTimeout):
+            return ProviderTimeoutError(
+                f"{self.provider}: waited {self.settings.pool_timeout:g} s for a free connection "
+                f"of the client (all busy): start fewer runs at once (an asyncio.Semaphore) or "
+                "give the client more connections (httpx.Limits)"
             )
         if isinstance(exc, httpx.TimeoutException):
             return ProviderTimeoutError(f"{self.provider}: {type(exc).__name__}: {detail}")

@@ -30,7 +30,7 @@ from ..core import (
     Usage,
 )
 from ..errors import ProviderError, RequestError
-from ._base import HttpModel, UniqueToolIds, drive
+from ._base import HttpModel, Out, UniqueToolIds, drive
 from ._convert import (
     arguments_dict,
     document_text,
@@ -122,7 +122,7 @@ class OllamaModel(HttpModel):
         ids = UniqueToolIds()
         done = False
 
-        def handle(text: str, out: list[RawStreamingChoice]) -> bool:
+        def handle(text: str, out: Out) -> bool:
             nonlocal done
             line = decode_ndjson_line(text, self.provider_name, OllamaLine)
             if line is None:
@@ -187,19 +187,19 @@ def _convert(message: AnyMessage, names: dict[str, str]) -> list[dict[str, Any]]
     images: list[str] = []
     for item in message.content:
         if isinstance(item, ToolResult):
+            name = names.get(item.id, item.id)
             content = "\n".join(
                 c.text if isinstance(c, Text) else "[Non-text content]" for c in item.content
             )
-            results.append(
-                {"role": "tool", "tool_name": names.get(item.id, item.id), "content": content}
-            )
+            results.append({"role": "tool", "tool_name": name, "content": content})
+            pictures = [c for c in item.content if isinstance(c, Image)]
+            if pictures:  # images go in the user message after the results, as OpenAI chat does
+                texts.append(f"Images returned by the {name} tool:")
+                images += [_image_data(picture) for picture in pictures]
         elif isinstance(item, Text):
             texts.append(item.text)
         elif isinstance(item, Image):
-            data = image_base64(item)
-            if data is None:
-                raise RequestError("ollama takes images as base64 data, not URLs")
-            images.append(data)
+            images.append(_image_data(item))
         elif isinstance(item, DocumentContent):
             text = document_text(item.data)
             if text is None:
@@ -211,3 +211,10 @@ def _convert(message: AnyMessage, names: dict[str, str]) -> list[dict[str, Any]]
             user["images"] = images
         results.append(user)
     return results
+
+
+def _image_data(image: Image) -> str:
+    data = image_base64(image)
+    if data is None:
+        raise RequestError("ollama takes images as base64 data, not URLs")
+    return data

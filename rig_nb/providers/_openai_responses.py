@@ -15,7 +15,6 @@ from pydantic import BaseModel
 from ..core import (
     AnyMessage,
     AssistantMessage,
-    Base64,
     CompletionRequest,
     DocumentContent,
     Image,
@@ -43,8 +42,16 @@ from ..core import (
     new_internal_call_id,
 )
 from ..errors import ProviderError, RequestError
-from ._base import HttpModel, drive, json_object
-from ._convert import arguments_json, document_text, image_url, merge_params, result_text
+from ._base import HttpModel, Out, drive, json_object
+from ._convert import (
+    arguments_json,
+    document_text,
+    image_url,
+    merge_params,
+    result_images,
+    result_text,
+    source_base64,
+)
 from ._records import ResponsesEvent, ResponsesItem, ResponsesResponse
 from ._sse import ServerSentEvent, aiter_sse_batches
 from ._trace import record_response
@@ -142,7 +149,7 @@ class OpenAIResponsesModel(HttpModel):
         """
         state = _ResponsesState()
 
-        def handle(event: ServerSentEvent, out: list[RawStreamingChoice]) -> bool:
+        def handle(event: ServerSentEvent, out: Out) -> bool:
             if not event.data.strip():
                 return False
             data = json_object(event.data, self.provider_name, ResponsesEvent)
@@ -291,7 +298,7 @@ def _convert(message: AnyMessage) -> list[dict[str, Any]]:
                 {
                     "type": "function_call_output",
                     "call_id": item.call_id,
-                    "output": result_text(item),
+                    "output": _tool_output(item),
                 }
             )
         elif isinstance(item, Text):
@@ -306,14 +313,31 @@ def _convert(message: AnyMessage) -> list[dict[str, Any]]:
             )
         elif isinstance(item, DocumentContent):
             text = document_text(item.data)
+            encoded = source_base64(item.data)
             if text is not None:
                 parts.append({"type": "input_text", "text": text})
-            elif isinstance(item.data, Base64):
-                data = f"data:application/pdf;base64,{item.data.value}"
+            elif encoded is not None:
+                data = f"data:application/pdf;base64,{encoded}"
                 parts.append({"type": "input_file", "filename": "document.pdf", "file_data": data})
+            else:
+                raise RequestError("the Responses API takes documents as text or base64 data")
     if parts:
         out.append({"role": "user", "content": parts})
     return out
+
+
+def _tool_output(result: ToolResult) -> str | list[dict[str, Any]]:
+    """A tool result's text; with images, a list of input_text and input_image items."""
+    images = result_images(result)
+    if not images:
+        return result_text(result)
+    text = result_text(result)
+    items: list[dict[str, Any]] = [{"type": "input_text", "text": text}] if text else []
+    items += [
+        {"type": "input_image", "image_url": image_url(image), "detail": image.detail or "auto"}
+        for image in images
+    ]
+    return items
 
 
 def _assistant(message: AssistantMessage) -> list[dict[str, Any]]:

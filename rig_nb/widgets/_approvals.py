@@ -11,6 +11,11 @@ Each card says why it ran or did not (a typed `Decision`): approved by you, the 
 always allowed, denied by the policy, skipped by you, terminated, no answer in time, the headless
 policy, your hook, not run. An edit (approve with other arguments) is checked against the tool's
 schema first; a bad one is refused on the card, which keeps waiting.
+
+A tool's own policy (`Tool.approval`: `run_python` asks to be asked) applies where it is stricter
+than the run's. Under `UsageLimits.max_tool_calls` (checked by the loop before any approval is
+asked), only the calls the limit could still let run are put to the user at once; a later one is
+asked when the loop reaches it, if it does.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ class Approvals:
         self._board = ViewState()
         self._known_tools: set[str] | None = None
         self._schemas: Mapping[str, Any] = {}
+        self.asked: dict[str, Policy] = {}
+        """What each of the run's tools asks for (`Tool.approval`), by name."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._rendered_event: asyncio.Event | None = None
         self._decisions: dict[str, asyncio.Future[ToolCallHookAction]] = {}
@@ -54,12 +61,26 @@ class Approvals:
         """Calls already put to the user with the rest of their turn (or decided by policy)."""
 
     def begin(
-        self, board: ViewState, known_tools: set[str], schemas: Mapping[str, Any] | None = None
+        self,
+        board: ViewState,
+        known_tools: set[str],
+        schemas: Mapping[str, Any] | None = None,
+        asked: Mapping[str, Policy] | None = None,
+        *,
+        max_tool_calls: int | None = None,
     ) -> None:
-        """A run starts (on the running event loop): its cards are on `board`."""
+        """A run starts (on the running event loop): its cards are on `board`.
+
+        `schemas` are the tools' argument schemas (what an edit is checked against), `asked` the
+        policy each tool asks for (`Tool.approval`: the stricter of it and the run's applies),
+        `max_tool_calls` the run's limit (`UsageLimits`).
+        """
         self._board = board
         self._known_tools = known_tools
         self._schemas = schemas or {}
+        self.asked = dict(asked or {})
+        self._max_tool_calls = max_tool_calls
+        self._ran = 0
         self._loop = asyncio.get_running_loop()
         self._rendered_event = asyncio.Event()
         if self.rendered:
@@ -97,8 +118,12 @@ class Approvals:
         self._board.notice(text)
         self._push()
 
+    def _policy_of(self, tool_name: str) -> Policy:
+        """The run's policy for a tool, or the stricter one the tool asks for (`Tool.approval`)."""
+        return self.policy.for_tool(tool_name, self.asked.get(tool_name))
+
     def _policy_for(self, tool_name: str) -> Policy:
-        policy = self.policy.for_tool(tool_name)
+        policy = self._policy_of(tool_name)
         if policy == "ask" and tool_name in self.always_allowed:
             return "auto"  # (shown as "always allowed" by `_by_policy`)
         return policy
@@ -110,6 +135,12 @@ class Approvals:
 
     async def decide(self, tool_name: str, internal_call_id: str) -> ToolCallHookAction:
         """Run, skip or terminate one tool call, by policy or by a click."""
+        action = await self._decide(tool_name, internal_call_id)
+        if action.kind == "continue":
+            self._ran += 1  # as the loop's meter counts tool calls (`max_tool_calls`)
+        return action
+
+    async def _decide(self, tool_name: str, internal_call_id: str) -> ToolCallHookAction:
         if not self._known(tool_name):
             # A tool the agent does not have: nothing can run, so there is nothing to approve;
             # the tool server answers the model with ToolNotFoundError.
@@ -125,6 +156,10 @@ class Approvals:
     async def _put_turn_to_the_user(self) -> None:
         """Every call of the turn that needs a person waits for a click, all at once."""
         pending = self._board.pending_calls()
+        if self._max_tool_calls is not None:
+            # Each call ahead may run: no more of them than the limit still allows (and always
+            # the one the loop asks about, which its meter already let through).
+            pending = pending[: max(1, self._max_tool_calls - self._ran)]
         self._considered.update(iid for iid, _ in pending)
         asked = [
             (i, name)
@@ -142,7 +177,7 @@ class Approvals:
         self._push()
 
     def _by_policy(self, tool_name: str, internal_call_id: str) -> ToolCallHookAction:
-        policy = self.policy.for_tool(tool_name)
+        policy = self._policy_of(tool_name)
         if policy == "ask" and tool_name in self.always_allowed:
             # "Always allow" answers the question `ask` would put; it never beats a `deny`.
             self.mark(internal_call_id, "running", "always_allowed")

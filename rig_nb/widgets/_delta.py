@@ -59,7 +59,7 @@ class Changes:
         self._fields.setdefault(index, set()).update(names)
 
     def set_top(self, *names: str) -> None:
-        """Top-level fields set (`total` for the usage total)."""
+        """Top-level fields set (`total` for the usage total and the costs)."""
         for name in names:
             if name == "total":
                 self._total = True
@@ -136,7 +136,10 @@ class Changes:
             message["turns"] = turns[self._turns_sent :]
             self._turns_sent = len(turns)
         if self._total:
-            message["total"] = state["usage"]["total"]
+            usage = state["usage"]
+            message["total"] = usage["total"]
+            message["cost"], message["cost_note"] = usage["cost"], usage["cost_note"]
+            message["turn_costs"] = [turn["cost"] for turn in usage["turns"]]
             self._total = False
         return message
 

@@ -6,6 +6,9 @@ notebook must not make a reader's browser fetch a URL); math keeps its `$` delim
 for JupyterLab's MathJax. nh3 (ammonia) then cleans the result with a strict allowlist: the
 elements the renderer makes, links only to http(s) and mailto, classes only `language-*` and
 `math`, no style but `text-align` on table cells, no event handlers, no scripts.
+
+A tool's rich HTML (a DataFrame's table, `ToolDisplay`) goes through the same cleaner
+(`sanitize_html`), with cells' `colspan` / `rowspan` kept.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-__all__ = ["render_markdown"]
+__all__ = ["render_markdown", "sanitize_html"]
 
 _TAGS = {
     "a", "p", "br", "hr", "em", "strong", "del", "s", "code", "pre", "blockquote", "span", "div",
@@ -128,3 +131,32 @@ def _clean(rendered: str) -> str:
         filter_style_properties={"text-align"},
         strip_comments=True,
     )
+
+
+_RICH_ATTRIBUTES = {
+    **_ATTRIBUTES,
+    "th": {"style", "colspan", "rowspan"},
+    "td": {"style", "colspan", "rowspan"},
+}
+_RICH_STYLES = {
+    "<table>": '<table style="border-collapse:collapse;font-size:90%">',
+    "<th>": '<th style="border:1px solid var(--jp-border-color2,#ddd);padding:2px 6px">',
+    "<td>": '<td style="border:1px solid var(--jp-border-color2,#ddd);padding:2px 6px">',
+}
+
+
+def sanitize_html(text: str) -> str:
+    """A tool's HTML (a DataFrame's table) in, sanitised HTML out (the markdown allowlist)."""
+    clean = nh3.clean(
+        text,
+        tags=_TAGS,
+        attributes=_RICH_ATTRIBUTES,
+        attribute_filter=_attribute,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        filter_style_properties={"text-align"},
+        strip_comments=True,
+    )
+    for bare, styled in _RICH_STYLES.items():
+        clean = clean.replace(bare, styled)
+    return clean

@@ -24,6 +24,7 @@ DECLINED = "The user declined to run this tool."
 
 Policy = Literal["ask", "auto", "deny"]
 _POLICIES = ("ask", "auto", "deny")
+_STRICTNESS: tuple[Policy, ...] = ("auto", "ask", "deny")
 HEARTBEAT = 0.25
 """Seconds between wake-ups while waiting, so the kernel's interrupt lands (ipykernel #881)."""
 
@@ -68,9 +69,18 @@ class ApprovalPolicy:
             headless=cast(Literal["auto", "deny"], headless),
         )
 
-    def for_tool(self, name: str) -> Policy:
-        """The policy for one tool."""
-        return self.per_tool.get(name, self.default)
+    def for_tool(self, name: str, asked: Policy | None = None) -> Policy:
+        """The policy for one tool: its own entry, else the stricter of the default and `asked`.
+
+        `asked` is what the tool asks for (`Tool.approval`): `run_python` asks to be asked, so a
+        run whose default is `auto` still asks before it runs code, unless `per_tool` says so.
+        """
+        if name in self.per_tool:
+            return self.per_tool[name]
+        if asked is None:
+            return self.default
+        stricter = _STRICTNESS.index(asked) > _STRICTNESS.index(self.default)
+        return asked if stricter else self.default
 
 
 async def wait_with_heartbeat(future: asyncio.Future[Any], patience: float | None) -> bool:

@@ -22,6 +22,7 @@ __all__ = [
     "AppendOp",
     "Block",
     "BlockOp",
+    "CodeView",
     "DataImage",
     "Decision",
     "DecisionKind",
@@ -30,6 +31,7 @@ __all__ = [
     "ImageRef",
     "PatchOp",
     "ReasoningBlock",
+    "RichView",
     "RunStatus",
     "StateMessage",
     "TextBlock",
@@ -76,16 +78,23 @@ class Usage(TypedDict):
 
 
 class TurnUsage(Usage):
-    """One model call's usage; `turn` counts from 0."""
+    """One model call's usage; `turn` counts from 0; `cost` in US dollars once the run ended."""
 
     turn: int
+    cost: float | None
 
 
 class UsageReport(TypedDict):
-    """Usage per model call, and the run's total once known."""
+    """Usage per model call, and the run's total once known.
+
+    `cost` is the run's cost in US dollars once it ended, `None` when unknown; `cost_note` then
+    says why (`None` before the end).
+    """
 
     turns: list[TurnUsage]
     total: Usage | None
+    cost: float | None
+    cost_note: str | None
 
 
 class DataImage(TypedDict):
@@ -108,12 +117,35 @@ class UrlImage(TypedDict):
 ImageRef = DataImage | UrlImage
 
 
+class RichView(TypedDict):
+    """A richer rendition of a result for people; the model got the result's text and images.
+
+    `text/html` (an HTML table, sanitised by the front end): `data` is the HTML text. A raster
+    image (`image/png`, `image/jpeg`): `data` is the raw bytes, sent as a binary buffer like a
+    `DataImage`'s (empty when the tool's base64 did not decode).
+    """
+
+    mime: str
+    data: str | bytes
+
+
 class ToolOutput(TypedDict):
-    """A tool call's result: its text (pretty-printed when it is JSON) and its images."""
+    """A tool call's result: its text (pretty-printed when it is JSON) and its images.
+
+    `rich` is set when the tool returned a rich object (a DataFrame: an HTML table).
+    """
 
     text: str
     json: bool
     images: list[ImageRef]
+    rich: RichView | None
+
+
+class CodeView(TypedDict):
+    """An argument shown as code on the card (`run_python`'s `code`), highlighted."""
+
+    language: str
+    text: str
 
 
 class TextBlock(TypedDict):
@@ -147,7 +179,9 @@ class ToolBlock(TypedDict):
     (it raised, its arguments did not parse, no tool has its name): the status is then `error`
     and `error` says what failed. `args` are the arguments the model asked for; `ran_args` the
     ones the tool ran with when the user edited them before approving (else `None`);
-    `edit_error` why an edit was refused (the card still waits).
+    `edit_error` why an edit was refused (the card still waits). `code` is set once the call
+    arrived when the tool shows an argument as code (`Tool.code_argument`), `ran_code` that
+    argument of `ran_args` after an edit.
     """
 
     kind: Literal["tool"]
@@ -161,8 +195,10 @@ class ToolBlock(TypedDict):
     error: str | None
     decision: Decision | None
     ran_args: str | None
+    ran_code: CodeView | None
     edit_error: str | None
     result: ToolOutput | None
+    code: CodeView | None
 
 
 Block = TextBlock | ReasoningBlock | ToolBlock
@@ -225,13 +261,18 @@ class DeltaMessage(_DeltaBase, total=False):
     """What changed since frame `seq - 1`.
 
     Block ops in order, top-level fields set, notices and usage records appended, the usage
-    total. It applies only to a state whose `seq` is `seq - 1`.
+    total. When the total changed, the run's `cost` and `cost_note` and each usage record's cost
+    (`turn_costs`, by position, after `turns` are appended) come with it. It applies only to a
+    state whose `seq` is `seq - 1`.
     """
 
     set: dict[str, object]
     notices: list[str]
     turns: list[TurnUsage]
     total: Usage | None
+    cost: float | None
+    cost_note: str | None
+    turn_costs: list[float | None]
 
 
 class StateMessage(TypedDict):

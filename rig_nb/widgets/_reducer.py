@@ -8,14 +8,13 @@ so a frame sends only what changed. A tool card's `failed` flag comes from the l
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..core import (
-    Base64,
+    CallUsage,
     FinalResponse,
     Image,
     MultiTurnStreamItem,
@@ -27,8 +26,8 @@ from ..core import (
     StreamedToolResult,
     StreamUserItem,
     Text,
+    Tool,
     ToolCallNameDelta,
-    Url,
     Usage,
 )
 from ..core._hooks import EDITED_PREFIX
@@ -37,19 +36,19 @@ from ._protocol import (
     Decision,
     DecisionKind,
     DeltaMessage,
-    ImageRef,
     ReasoningBlock,
     RunStatus,
     TextBlock,
     ToolBlock,
     ToolStatus,
+    TurnUsage,
 )
 from ._protocol import Usage as UsageData
 from ._protocol import ViewState as ViewStateData
+from ._rich import CodeArguments, code_arguments, code_view, costs, image_ref, rich_view
 
 __all__ = ["ViewState", "decision", "usage_dict"]
 
-_IMAGE_MIMES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
 _ENCRYPTED = "(encrypted reasoning)"
 
 
@@ -74,7 +73,10 @@ class ViewState:
         system: str = "",
         schemas: dict[str, object] | None = None,
         seq: int = 0,
+        code_arguments: CodeArguments | None = None,
     ) -> None:
+        """`code_arguments`: tool name -> (argument, language) shown as code on its cards."""
+        self.code_arguments: CodeArguments = dict(code_arguments or {})
         self.state: ViewStateData = {
             "seq": seq,
             "status": "running",
@@ -82,7 +84,7 @@ class ViewState:
             "system": system,
             "schemas": schemas or {},
             "blocks": [],
-            "usage": {"turns": [], "total": None},
+            "usage": {"turns": [], "total": None, "cost": None, "cost_note": None},
             "error": None,
             "notices": [],
             "final": None,
@@ -97,6 +99,18 @@ class ViewState:
         self.changes = Changes()
         self.changes.seq = seq
 
+    @classmethod
+    def for_run(cls, prompt: str, system: str, tools: Iterable[Tool], *, seq: int = 0) -> ViewState:
+        """A run's state: the agent's system prompt, its tools' schemas and code arguments."""
+        tools = list(tools)
+        return cls(
+            prompt,
+            system=system,
+            schemas={t.name: t.definition().parameters for t in tools},
+            code_arguments=code_arguments(tools),
+            seq=seq,
+        )
+
     # -- items ---------------------------------------------------------------------------------
 
     def apply(self, item: MultiTurnStreamItem) -> None:
@@ -104,8 +118,8 @@ class ViewState:
         if isinstance(item, FinalResponse):
             self.state["status"] = "done"
             self.state["final"] = item.response
-            self.state["usage"]["total"] = usage_dict(item.aggregated_usage)
-            self.changes.set_top("status", "final", "total")
+            self.changes.set_top("status", "final")
+            self.total(item.aggregated_usage, item.calls)
             return
         if isinstance(item, StreamUserItem):
             self._result(item.content)
@@ -136,11 +150,15 @@ class ViewState:
             block["name"] = call.function.name
             block["args"] = _pretty(call.function.arguments)
             block["status"] = "called"
-            self.changes.set_field(self._index[iid], "name", "args", "status")
+            block["code"] = code_view(
+                self.code_arguments, call.function.name, call.function.arguments
+            )
+            self.changes.set_field(self._index[iid], "name", "args", "status", "code")
         else:  # StreamedFinal: the turn's usage
             usage = content.token_usage()
             if usage is not None:
-                self.state["usage"]["turns"].append({"turn": self._turn, **usage_dict(usage)})
+                turn: TurnUsage = {"turn": self._turn, **usage_dict(usage), "cost": None}
+                self.state["usage"]["turns"].append(turn)
 
     def _last_text(self) -> TextBlock | None:
         block = self.state["blocks"][-1] if self.state["blocks"] else None
@@ -217,8 +235,9 @@ class ViewState:
                 text = json.dumps(parsed, indent=2, ensure_ascii=False)
         except ValueError:
             pass
-        images = [image for c in parts if isinstance(c, Image) if (image := _image(c))]
-        block["result"] = {"text": text, "json": is_json, "images": images}
+        images = [image for c in parts if isinstance(c, Image) if (image := image_ref(c))]
+        rich = rich_view(streamed.display)
+        block["result"] = {"text": text, "json": is_json, "images": images, "rich": rich}
         index = self._index[streamed.internal_call_id]
         self.changes.set_field(index, "result")
         if block["status"] == "skipped":
@@ -266,7 +285,9 @@ class ViewState:
         if block is None:
             return
         block["ran_args"], block["edit_error"] = ran_args, edit_error
-        self.changes.set_field(self._index[internal_call_id], "ran_args", "edit_error")
+        code = code_view(self.code_arguments, block["name"], ran_args) if ran_args else None
+        block["ran_code"] = code
+        self.changes.set_field(self._index[internal_call_id], "ran_args", "ran_code", "edit_error")
 
     def pending_calls(self) -> list[tuple[str, str]]:
         """`(internal call id, tool name)` of this turn's cards that wait for a decision."""
@@ -304,11 +325,24 @@ class ViewState:
                 block["done"] = True
                 self.changes.set_field(index, "done")
 
-    def total(self, usage: Usage) -> None:
-        """The summed usage so far (also for runs that ended early)."""
+    def total(self, usage: Usage, calls: Sequence[CallUsage] = ()) -> None:
+        """The summed usage so far (also for runs that ended early), and the calls' costs.
+
+        A delta sends the total again only when it (or a cost) changed.
+        """
+        report = self.state["usage"]
+        changed = False
         total = usage_dict(usage)
-        if total != self.state["usage"]["total"]:
-            self.state["usage"]["total"] = total
+        if total != report["total"]:
+            report["total"], changed = total, True
+        if calls:
+            cost, note, per_call = costs(calls)
+            if (cost, note) != (report["cost"], report["cost_note"]):
+                report["cost"], report["cost_note"], changed = cost, note, True
+            for turn in report["turns"]:
+                if 0 <= turn["turn"] < len(per_call) and turn["cost"] != per_call[turn["turn"]]:
+                    turn["cost"], changed = per_call[turn["turn"]], True
+        if changed:
             self.changes.set_top("total")
 
     def snapshot(self) -> ViewStateData:
@@ -346,8 +380,10 @@ def _new_card(turn: int, internal_call_id: str) -> ToolBlock:
         "error": None,
         "decision": None,
         "ran_args": None,
+        "ran_code": None,
         "edit_error": None,
         "result": None,
+        "code": None,
     }
 
 
@@ -360,19 +396,3 @@ def _pretty(arguments: Any) -> str:
     if isinstance(arguments, str):
         return arguments
     return json.dumps(arguments, indent=2, ensure_ascii=False)
-
-
-def _image(image: Image) -> ImageRef | None:
-    if isinstance(image.data, Base64):
-        # Non-raster types (SVG) travel as data; the front end shows only raster ones. Bytes,
-        # not base64: the comm sends them as a binary buffer. Data that is not base64 is kept
-        # empty, so the card still says an image was not shown.
-        kind = image.media_type or "png"
-        try:
-            data = base64.b64decode(image.data.value, validate=True)
-        except (binascii.Error, ValueError):
-            data = b""
-        return {"mime": _IMAGE_MIMES.get(kind, f"image/{kind}"), "data": data}
-    if isinstance(image.data, Url) and image.data.value.startswith(("https://", "http://")):
-        return {"url": image.data.value}
-    return None

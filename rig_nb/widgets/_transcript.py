@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 from collections.abc import Mapping
 from typing import Any, cast
 
-from ._markdown import render_markdown
-from ._protocol import Decision, ToolBlock, Usage
+from ._markdown import render_markdown, sanitize_html
+from ._protocol import Decision, ToolBlock
 
-__all__ = ["DECISION_LABELS", "decision_text", "transcript_html", "transcript_text"]
+__all__ = [
+    "DECISION_LABELS",
+    "decision_text",
+    "format_cost",
+    "transcript_html",
+    "transcript_text",
+]
 
 DECISION_LABELS = {
     "approved": "approved by you",
@@ -49,14 +56,28 @@ _STATUS = {
 }
 
 
-def _usage_line(usage: Usage | None) -> str:
-    """The usage, or "" when the provider reported none (never "0 in, 0 out", as in the view)."""
+def format_cost(cost: float) -> str:
+    """Dollars, three significant digits, never in scientific notation (js/src/state.js too)."""
+    if cost <= 0:
+        return "$0"
+    return f"${cost:.{max(2, 2 - math.floor(math.log10(cost)))}f}"
+
+
+def _usage_line(report: Mapping[str, Any]) -> str:
+    """The usage and the cost, or "" when the provider reported none (never "0 in, 0 out")."""
+    usage = report.get("total")
     if not usage or not (usage["input_tokens"] or usage["output_tokens"] or usage["total_tokens"]):
         return ""
-    return (
+    line = (
         f"tokens: {usage['input_tokens']} in, {usage['output_tokens']} out, "
         f"{usage['total_tokens']} total"
     )
+    cost = report.get("cost")
+    if isinstance(cost, int | float):
+        line += f", {format_cost(cost)}"
+    elif report.get("cost_note"):
+        line += ", cost unknown"
+    return line
 
 
 def _tool_line(block: ToolBlock) -> str:
@@ -74,6 +95,10 @@ def _tool_line(block: ToolBlock) -> str:
         line += f"\n  -> {text[:500]}"
         if result["images"]:
             line += f" (+{len(result['images'])} image(s))"
+        rich = result.get("rich")
+        if rich:
+            shown = "an HTML table" if rich["mime"] == "text/html" else f"an image ({rich['mime']})"
+            line += f"\n  (shown to people as {shown})"
     return line
 
 
@@ -90,7 +115,7 @@ def transcript_text(state: Mapping[str, Any]) -> str:
     lines += [f"[note] {n}" for n in state.get("notices", [])]
     if state.get("error"):
         lines.append(f"[{_STATUS.get(state['status'], state['status'])}] {state['error']}")
-    usage = _usage_line(state.get("usage", {}).get("total"))
+    usage = _usage_line(state.get("usage", {}))
     if usage:
         lines.append(f"[{usage}]")
     return "\n".join(lines)
@@ -127,6 +152,27 @@ def _images(images: list[Any]) -> str:
     return "".join(out)
 
 
+def _args(args: object, code: Mapping[str, Any] | None) -> str:
+    """A card's arguments, or the argument it shows as code (escaped, with its language)."""
+    if not code:
+        return f'<pre style="{_PRE}">{_esc(args)}</pre>'
+    language = str(code.get("language") or "code")
+    return (
+        f'<div style="font-size:80%;opacity:.75">{_esc(language)}</div>'
+        f'<pre style="{_PRE}"><code>{_esc(code.get("text", ""))}</code></pre>'
+    )
+
+
+def _rich(rich: Mapping[str, Any]) -> str:
+    """A result's rich view: its HTML sanitised (`sanitize_html`), or its image."""
+    if rich.get("mime") == "text/html":
+        return (
+            '<div style="overflow:auto;max-height:360px;margin:4px 0">'
+            f"{sanitize_html(str(rich.get('data', '')))}</div>"
+        )
+    return _images([rich])
+
+
 def _tool_html(block: Mapping[str, Any]) -> str:
     why = block.get("error") or decision_text(block.get("decision"))
     status = _esc(block["status"]) + (f": {_esc(why)}" if why else "")
@@ -137,16 +183,23 @@ def _tool_html(block: Mapping[str, Any]) -> str:
     ]
     if block.get("ran_args"):
         parts.append('<div style="font-size:85%;opacity:.8">the model asked for</div>')
-        parts.append(f'<pre style="{_PRE}">{_esc(block["args"])}</pre>')
+        parts.append(_args(block["args"], block.get("code")))
         parts.append('<div style="font-size:85%;opacity:.8">ran with</div>')
-        parts.append(f'<pre style="{_PRE}">{_esc(block["ran_args"])}</pre>')
+        parts.append(_args(block["ran_args"], block.get("ran_code")))
     elif block.get("args"):
-        parts.append(f'<pre style="{_PRE}">{_esc(block["args"])}</pre>')
+        parts.append(_args(block["args"], block.get("code")))
     result = block.get("result")
     if result:
         parts.append("<details open><summary>result</summary>")
+        rich = result.get("rich")
+        if rich:
+            parts.append(_rich(rich))
         if result.get("text"):
-            parts.append(f'<pre style="{_PRE}">{_esc(result["text"])}</pre>')
+            text = f'<pre style="{_PRE}">{_esc(result["text"])}</pre>'
+            # With a rich view, what the model read stays one click away (as in the live view).
+            parts.append(
+                f"<details><summary>what the model got</summary>{text}</details>" if rich else text
+            )
         parts.append(_images(list(result.get("images") or [])))
         parts.append("</details>")
     parts.append("</div>")
@@ -194,7 +247,7 @@ def transcript_html(state: Mapping[str, Any], *, view_id: str = "") -> str:
             '<div style="color:var(--jp-error-color1,#c62828);font-weight:600">'
             f"{_esc(state['error'])}</div>"
         )
-    usage = _usage_line(state.get("usage", {}).get("total"))
+    usage = _usage_line(state.get("usage", {}))
     if usage:
         parts.append(f'<div style="opacity:.7;font-size:90%">{_esc(usage)}</div>')
     twin = f' data-rig-view="{_esc(view_id)}"' if view_id else ""

@@ -17,7 +17,7 @@ renders it where no widget can show.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, cast
 
@@ -34,11 +34,12 @@ from ..core import (
     PromptHook,
     PromptStream,
     StreamingPromptRequest,
+    Tool,
     ToolCallHookAction,
     rag_text,
 )
 from ..errors import UserError
-from ._approvals import ApprovalPolicy, Approvals
+from ._approvals import ApprovalPolicy, Approvals, Policy
 from ._coalesce import Coalescer
 from ._hook import ViewHook
 from ._module import view_module
@@ -146,11 +147,15 @@ class AgentView(anywidget.AnyWidget):
         self.run_stream = None
         try:
             agent = request.agent
-            schemas: dict[str, object] = {t.name: t.definition().parameters for t in agent.tools}
-            self.view_state = self._new_state(
-                rag_text(request.prompt) or "", system=agent.preamble or "", schemas=schemas
+            prompt = rag_text(request.prompt) or ""
+            self.view_state = self._new_state(prompt, agent.preamble or "", agent.tools)
+            schemas = self.view_state.state["schemas"]
+            asked: dict[str, Policy] = {t.name: t.approval for t in agent.tools if t.approval}
+            limits = request.effective_usage_limits
+            most = limits.max_tool_calls if limits is not None else None
+            self._approvals.begin(
+                self.view_state, set(agent.tools.names), schemas, asked, max_tool_calls=most
             )
-            self._approvals.begin(self.view_state, set(agent.tools.names), schemas)
             self._live = self._ran = True
             self._send_whole()
             self._refresh_displays()  # a view shown as a transcript after a run is live again
@@ -165,7 +170,7 @@ class AgentView(anywidget.AnyWidget):
                 finally:
                     self.run_stream = None
                     self._approvals.end()
-                    self.view_state.total(run.usage)
+                    self.view_state.total(run.usage, run.calls)
             if run.final_response is None:
                 raise UserError("the run ended without an answer")  # not expected: a bug
         except Exception as exc:
@@ -193,11 +198,9 @@ class AgentView(anywidget.AnyWidget):
         if not await self._approvals.front_end_present() and FRONT_END["seen"] is None:
             FRONT_END["seen"] = False
 
-    def _new_state(
-        self, prompt: str, *, system: str = "", schemas: dict[str, object] | None = None
-    ) -> ViewState:
+    def _new_state(self, prompt: str, system: str = "", tools: Iterable[Tool] = ()) -> ViewState:
         """A run's state, numbered on from the last frame this view sent."""
-        return ViewState(prompt, system=system, schemas=schemas, seq=self.view_state.changes.seq)
+        return ViewState.for_run(prompt, system, tools, seq=self.view_state.changes.seq)
 
     def _end(self, error: BaseException | None) -> None:
         """The final state, sent at once (and the saved transcript refreshed)."""

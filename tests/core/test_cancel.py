@@ -182,3 +182,14 @@ async def test_history_property_follows_the_run() -> None:
     assert run.history == [U0, Message.user("p"), Message.assistant("a")]
     await run.final()
     assert run.history == [U0, Message.user("p"), Message.assistant("ab")]
+
+
+async def test_requests_can_be_gathered() -> None:
+    """`asyncio.gather(*(agent.stream_prompt(p) for p in prompts))` runs them all: gather keys
+    its awaitables in a dict, so a request hashes (by identity: its messages are not hashable)."""
+    model = ScriptedModel([["one", final()], ["two", final()]])
+    agent = Agent(model)
+    first, second = agent.stream_prompt("a"), agent.stream_prompt("b")
+    answers = await asyncio.gather(first, second)
+    assert [a.response for a in answers] == ["one", "two"]
+    assert first != agent.stream_prompt("a")  # equality is identity too

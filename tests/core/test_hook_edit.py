@@ -127,7 +127,8 @@ def test_the_edited_history_makes_a_valid_request_for_every_provider() -> None:
         GeminiModel("gemini-2.5-flash", api_key="k"),
         OllamaModel("qwen2.5"),
     ):
-        body = json.dumps(provider.build_body(request))
+        # (encoded as sent: some bodies splice pre-encoded history messages since issue 11)
+        body = json.dumps(json.loads(provider._encode(provider.build_body(request))))
         assert '\\"path\\": \\"a.txt\\"' in body or '"path": "a.txt"' in body, type(provider)
         assert "It ran with" in body and "b.txt" in body, type(provider)
 

@@ -89,8 +89,15 @@ def fold(state: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
     state.update(copy.deepcopy(message.get("set", {})))
     state["notices"] += message.get("notices", [])
     state["usage"]["turns"] += message.get("turns", [])
-    if "total" in message:
-        state["usage"]["total"] = message["total"]
+    if "total" in message:  # the costs come with the total
+        usage = state["usage"]
+        usage["total"], usage["cost"], usage["cost_note"] = (
+            message["total"],
+            message["cost"],
+            message["cost_note"],
+        )
+        for turn, cost in zip(usage["turns"], message["turn_costs"], strict=True):
+            turn["cost"] = cost
     state["seq"] = message["seq"]
     return state
 

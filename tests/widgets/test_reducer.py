@@ -108,7 +108,9 @@ def test_text_reasoning_tools_results_usage_and_final() -> None:
         "text": '{\n  "temp": 21\n}',
         "json": True,
         "images": [{"mime": "image/png", "data": b"\x00\x00\x00"}, {"url": "https://x/y.jpg"}],
+        "rich": None,  # a plain result has no rich view
     }
+    assert tool["code"] is None  # get_weather shows no argument as code
     assert answer["turn"] == 1
     assert state["usage"]["turns"] == [
         {
@@ -118,6 +120,7 @@ def test_text_reasoning_tools_results_usage_and_final() -> None:
             "total_tokens": 8,
             "cached_input_tokens": 0,
             "cache_creation_input_tokens": 0,
+            "cost": None,  # issue 12.5: a call's cost, known once the run ended
         }
     ]
     assert state["usage"]["total"]["total_tokens"] == 20
