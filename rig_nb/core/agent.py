@@ -22,6 +22,7 @@ from .streaming import RawStreamingChoice
 from .tools import Tool, ToolDefinition, ToolSet
 
 if TYPE_CHECKING:
+    from ..batch import BatchRun
     from .request import StreamingPromptRequest
 
 __all__ = ["Agent", "CompletionModel", "CompletionRequest", "VectorIndex"]
@@ -166,3 +167,14 @@ class Agent:
     ) -> StreamingPromptRequest:
         """A streaming run of `prompt` after `history`; the final `history` has the new messages."""
         return self.stream_prompt(prompt).with_history(history)
+
+    def map(self, prompts: Any, rows: Any = None, **options: Any) -> BatchRun:
+        """Run this agent over many prompts: `await agent.map(...)` returns a table.
+
+        `prompts` is a list of prompts, a pandas/polars column, or a template (`"Classify:
+        {title}"`) filled from each of `rows` (a DataFrame or dicts). Options (`concurrency`,
+        `rpm`, `tpm`, `retries`, `output_type`, `cache`, `backend`...): `rig_nb.batch.map_agent`.
+        """
+        from ..batch import map_agent
+
+        return map_agent(self, prompts, rows, **options)
