@@ -19,6 +19,8 @@ from typing import Any
 
 from rig_nb import Agent, Usage
 
+from ._codec import decode_error as error_from_json
+from ._codec import encode_error as error_to_json
 from ._approval import ApprovalPolicy, BatchApprovalHook, Decide, approval_hook
 from ._inputs import inputs_of
 from ._limits import Clock, LoopClock, RateLimiter, RateWindow
@@ -26,6 +28,7 @@ from ._options import BatchOptions
 from ._result import BatchEvent, BatchProgress, RowResult, RowStatus
 from ._row import RETRY_STATUSES, RetryOn, is_retryable
 from ._run import BatchRun
+from ._store import model_identity
 from ._table import COLUMNS, resolve_output
 
 __all__ = [
@@ -37,9 +40,12 @@ __all__ = [
     "BatchRun",
     "Clock",
     "COLUMNS",
+    "error_from_json",
+    "error_to_json",
     "is_retryable",
     "LoopClock",
     "map_agent",
+    "model_identity",
     "RateLimiter",
     "RateWindow",
     "RETRY_STATUSES",

@@ -6,10 +6,11 @@ A provider module only translates: messages to a body, wire chunks to `RawStream
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import httpx
 
@@ -111,6 +112,17 @@ class HttpModel:
     async def aclose(self) -> None:
         """Close the HTTP connections this model opened."""
         await self._http.aclose()
+
+    def with_http_client(self, http_client: httpx.AsyncClient) -> Self:
+        """This model (same key, base URL, headers, settings) sending through `http_client`.
+
+        For a recorder (`rig_nb.testing.RecordingModel`) or a proxy; this model is unchanged.
+        """
+        twin = copy.copy(self)
+        http = twin._http = copy.copy(self._http)
+        http._given = http_client  # pyright: ignore[reportPrivateUsage]
+        http._clients = {}  # pyright: ignore[reportPrivateUsage]
+        return twin
 
     # -- to implement --------------------------------------------------------------------------
 
