@@ -1,4 +1,4 @@
-"""Batch runs: one agent over many rows, with limits, retries, a resumable cache, on Ray too.
+r"""Batch runs: one agent over many rows, with limits, retries, a resumable cache, on Ray too.
 
 ```python
 results = await agent.map("Classify: {title}\\n{body}", rows=df, concurrency=32, rpm=500,
@@ -19,9 +19,9 @@ from typing import Any
 
 from rig_nb import Agent, Usage
 
+from ._approval import ApprovalPolicy, BatchApprovalHook, Decide, approval_hook
 from ._codec import decode_error as error_from_json
 from ._codec import encode_error as error_to_json
-from ._approval import ApprovalPolicy, BatchApprovalHook, Decide, approval_hook
 from ._inputs import inputs_of
 from ._limits import Clock, LoopClock, RateLimiter, RateWindow
 from ._options import BatchOptions

@@ -131,13 +131,11 @@ def approval_hook(
             raise UserError("on_approval= needs approval='ask' (or 'ask' for some tools)")
         return None
     policy: dict[str, ApprovalPolicy] = (
-        {"*": approval} if isinstance(approval, str) else dict(approval)  # pyright: ignore[reportAssignmentType]
+        {"*": approval} if isinstance(approval, str) else dict(approval)
     )
     for tool_name, value in policy.items():
         if value not in _POLICIES:
-            raise UserError(
-                f"approval for {tool_name!r} is {value!r}; use 'ask', 'auto' or 'deny'"
-            )
+            raise UserError(f"approval for {tool_name!r} is {value!r}; use 'ask', 'auto' or 'deny'")
     if "ask" in policy.values() and decide is None:
         raise UserError(
             "approval='ask' needs on_approval=, an async function (tool_name, args) -> bool that "

@@ -27,9 +27,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, _JSON_SCALARS):
         return value
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]  # pyright: ignore[reportUnknownVariableType]
+        return [_plain(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType]
+        return {str(k): _plain(v) for k, v in value.items()}
     return repr(value)
 
 
@@ -100,9 +100,7 @@ def encode_row(result: RowResult, output_json: Any) -> dict[str, Any]:
         "cost": result.cost,
         "error": None if result.error is None else encode_error(result.error),
         "retried": list(result.retried),
-        "history": None
-        if result.history is None
-        else json.loads(history_to_json(result.history)),
+        "history": None if result.history is None else json.loads(history_to_json(result.history)),
         "attempts": result.attempts,
         "elapsed": result.elapsed,
     }

@@ -1,4 +1,4 @@
-"""What a batch runs over: prompts, a pandas/polars column, or a template filled from each row.
+r"""What a batch runs over: prompts, a pandas/polars column, or a template filled from each row.
 
 ```python
 agent.map(["Hi", "Bye"])                                   # a list of prompts (str or Message)
@@ -79,7 +79,7 @@ def _record_rows(rows: Iterable[Any]) -> Iterator[tuple[Any, Mapping[str, Any]]]
                 f"rows= must hold mappings (dicts) or be a DataFrame; row {i} is a "
                 f"{type(row).__name__}"
             )
-        yield i, row  # pyright: ignore[reportUnknownArgumentType]
+        yield i, row
 
 
 def _columns(rows: Any) -> list[str] | None:
@@ -89,14 +89,16 @@ def _columns(rows: Any) -> list[str] | None:
 
 
 def _fill(
-    make: Callable[[Mapping[str, Any]], str | Message], row: Mapping[str, Any], label: Any
+    make: Callable[[Mapping[str, Any]], Any], row: Mapping[str, Any], label: Any
 ) -> AnyMessage | BaseException:
     try:
         return Message.coerce(make(row))
     except KeyError as exc:
         return UserError(f"row {label!r} has no field {exc.args[0]!r} that the template reads")
     except Exception as exc:  # the user's callable or a format spec that does not fit the value
-        return UserError(f"the prompt of row {label!r} could not be made: {type(exc).__name__}: {exc}")
+        return UserError(
+            f"the prompt of row {label!r} could not be made: {type(exc).__name__}: {exc}"
+        )
 
 
 def inputs_of(prompts: Any, rows: Any = None) -> Inputs:
@@ -113,7 +115,7 @@ def inputs_of(prompts: Any, rows: Any = None) -> Inputs:
                 )
             template = prompts
 
-            def make(row: Mapping[str, Any]) -> str:
+            def make(row: Mapping[str, Any]) -> Any:
                 return template.format_map(row)
 
         elif callable(prompts):
@@ -137,12 +139,13 @@ def inputs_of(prompts: Any, rows: Any = None) -> Inputs:
             "rows=df)), or one column (agent.map(df['text']))"
         )
     if _is_series(prompts):
-        labels: Iterable[Any] = prompts.index if _module(prompts) == "pandas" else range(len(prompts))
+        pandas = _module(prompts) == "pandas"
+        labels: Iterable[Any] = prompts.index if pandas else range(len(prompts))
         return Inputs(_messages(zip(labels, prompts, strict=True)), len(prompts))
     if not isinstance(prompts, Iterable):
         raise UserError(f"agent.map needs an iterable of prompts, got {type(prompts).__name__}")
     total = len(prompts) if isinstance(prompts, Sized) else None
-    return Inputs(_messages(enumerate(prompts)), total)  # pyright: ignore[reportUnknownArgumentType]
+    return Inputs(_messages(enumerate(prompts)), total)
 
 
 def _messages(pairs: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, AnyMessage | BaseException]]:
@@ -150,6 +153,9 @@ def _messages(pairs: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, AnyMessag
         if isinstance(value, str | Message):
             yield label, Message.coerce(value)
         else:
-            yield label, UserError(
-                f"row {label!r}: a prompt is a str or a Message, got {type(value).__name__}"
+            yield (
+                label,
+                UserError(
+                    f"row {label!r}: a prompt is a str or a Message, got {type(value).__name__}"
+                ),
             )

@@ -21,9 +21,9 @@ __all__ = ["LimitedModel", "Limiter", "estimate_tokens"]
 class Limiter(Protocol):
     """What the wrapper needs: the local `RateLimiter` or the Ray actor's proxy."""
 
-    async def acquire(self, tokens: int = 0) -> int: ...  # noqa: D102
+    async def acquire(self, tokens: int = 0) -> int: ...
 
-    async def settle(self, ticket: int, tokens: int | None) -> None: ...  # noqa: D102
+    async def settle(self, ticket: int, tokens: int | None) -> None: ...
 
 
 def _request_chars(request: CompletionRequest) -> int:
@@ -68,7 +68,8 @@ class LimitedModel:
             started: Any = self.inner.stream(request)
             if inspect.isawaitable(started) and not hasattr(started, "__anext__"):
                 started = await started
-            async for choice in started:
+            stream: Any = started
+            async for choice in stream:
                 if isinstance(choice, RawFinal):
                     usage = choice.response.token_usage()
                     if usage is not None:

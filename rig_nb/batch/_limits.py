@@ -159,4 +159,3 @@ class RateLimiter:
         """Wait out a pause (before a row's attempt when no rpm/tpm limit is set)."""
         while (left := self.state.paused_until - self.clock.now()) > 0:
             await self.clock.sleep(left)
-

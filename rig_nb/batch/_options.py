@@ -56,7 +56,9 @@ class BatchOptions:
         if self.backend == "asyncio":
             self.backend = "local"
         if self.backend not in ("local", "ray"):
-            raise UserError(f"backend= is 'local' (asyncio, the default) or 'ray', not {self.backend!r}")
+            raise UserError(
+                f"backend= is 'local' (asyncio, the default) or 'ray', not {self.backend!r}"
+            )
         if self.chunk_size < 1:
             raise UserError(f"chunk_size must be 1 or more, got {self.chunk_size}")
         if self.backend == "ray" and self.clock is not None:

@@ -81,10 +81,10 @@ def model_factory_for(model: Any) -> Callable[[], Any]:
             model.provider_name,
             model.settings,
         )
-    import ray.cloudpickle
+    from ray import cloudpickle
 
     try:
-        ray.cloudpickle.dumps(model)
+        cloudpickle.dumps(model)  # pyright: ignore[reportPrivateImportUsage]
     except (TypeError, pickle.PicklingError, AttributeError) as exc:
         raise UserError(
             f"the model {type(model).__name__} cannot be sent to Ray workers ({exc}); pass "
@@ -138,7 +138,8 @@ class _ActorLimiter(RateLimiter):
         await self.actor.pause.remote(seconds)
 
     async def wait_pause(self) -> None:
-        while (left := await self.actor.paused_for.remote()) > 0:
+        left: float = await self.actor.paused_for.remote()
+        if left > 0:  # one wait; a new pause met later is waited out by the next row
             await asyncio.sleep(left)
 
 
@@ -231,7 +232,7 @@ async def run_on_ray(run: BatchRun) -> None:
     pending: dict[asyncio.Future[Any], tuple[Any, Chunk]] = {}
     try:
         while True:
-            while len(pending) < workers and not run._stopping:  # pyright: ignore[reportPrivateUsage]
+            while len(pending) < workers and not run._stopping:
                 chunk: Chunk = []
                 while len(chunk) < options.chunk_size and (row := run.next_row()) is not None:
                     index, _label, key, prompt = row

@@ -97,7 +97,7 @@ def _price(plan: RowPlan, agent: Agent, usage: Usage) -> float | None:
     if not callable(pricer):
         return None
     try:
-        value = pricer(usage)
+        value: Any = pricer(usage)
     except Exception:  # a pricing table that does not know the model: no cost, not a failure
         return None
     return None if value is None else float(value)

@@ -47,8 +47,11 @@ def _without_password(url: Any) -> Any:
 
 
 def model_identity(model: Any) -> dict[str, Any]:
-    """What identifies a model in a cache key: a model's `cache_identity()`, else its class,
-    name, provider and base URL (without a password; the key is never part of it)."""
+    """What identifies a model in a cache key.
+
+    A model's own `cache_identity()`, else its class, name, provider and base URL (without a
+    password; the key is never part of it).
+    """
     own = getattr(model, "cache_identity", None)
     if callable(own):
         found: Any = own()
@@ -62,7 +65,9 @@ def model_identity(model: Any) -> dict[str, Any]:
     }
 
 
-def fingerprint(agent: Agent, *, max_turns: int, salt: str | None = None) -> tuple[str, dict[str, Any]]:
+def fingerprint(
+    agent: Agent, *, max_turns: int, salt: str | None = None
+) -> tuple[str, dict[str, Any]]:
     """The hash of what decides an answer, and the description it hashes (`meta.json`)."""
     tools = [
         {"name": d.name, "description": d.description, "parameters": d.parameters}
@@ -191,7 +196,7 @@ class Store:
                 if not isinstance(record, dict) or "key" not in record or "status" not in record:
                     self._skip(number, "not a row")
                     continue
-                yield record  # pyright: ignore[reportReturnType]
+                yield record
 
     def _skip(self, number: int, why: str) -> None:
         self.skipped += 1
@@ -206,7 +211,9 @@ class Store:
         found: dict[str, dict[str, Any]] = {}
         for record in self.lines():
             key = record["key"]
-            if key in keys and (record["status"] == "ok" or found.get(key, {}).get("status") != "ok"):
+            if key not in keys:
+                continue
+            if record["status"] == "ok" or found.get(key, {}).get("status") != "ok":
                 found[key] = record
         return found
 

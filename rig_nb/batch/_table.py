@@ -50,7 +50,7 @@ def resolve_output(output: str) -> Output:
         raise UserError(f"output= is 'auto', 'pandas', 'polars' or 'list', not {output!r}")
     if output != "list" and importlib.util.find_spec(output) is None:
         raise UserError(f"output={output!r} needs {output}: pip install {output}")
-    return output  # pyright: ignore[reportReturnType]
+    return output
 
 
 def _cell(result: RowResult, column: str) -> Any:

@@ -45,6 +45,8 @@ __all__ = ["CellOptions", "interpolate", "parse_cell_line", "resolve_model", "re
 @argument(
     "--output", default=None, help="a pydantic model in the namespace: the answer is parsed into it"
 )
+@argument("--record", default=None, metavar="PATH", help="record the model's exchanges (cassette)")
+@argument("--replay", default=None, metavar="PATH", help="answer from a cassette, offline, no key")
 def _agent_options(line: str) -> None:
     """%%agent [options]; the cell body is the prompt, with {name} interpolation."""
 
@@ -64,6 +66,8 @@ class CellOptions:
     history_var: str | None = None
     no_widget: bool = False
     output: str | None = None
+    record: str | None = None
+    replay: str | None = None
 
 
 def parse_cell_line(line: str) -> CellOptions:
@@ -88,6 +92,8 @@ def parse_cell_line(line: str) -> CellOptions:
             raise UsageError(f"{var!r} is not a valid variable name")
     if args.max_turns is not None and args.max_turns < 0:
         raise UsageError(f"--max-turns must be 0 or more, got {args.max_turns}")
+    if args.record and args.replay:
+        raise UsageError("--record and --replay exclude each other: record once, then replay")
     tools = [t for entry in args.tools for t in entry.split(",") if t] if args.tools else None
     return CellOptions(
         model=args.model,
@@ -101,6 +107,8 @@ def parse_cell_line(line: str) -> CellOptions:
         history_var=args.history_var,
         no_widget=args.no_widget,
         output=args.output,
+        record=args.record,
+        replay=args.replay,
     )
 
 

@@ -9,6 +9,7 @@ kernel interrupt keeps the history too.
 from __future__ import annotations
 
 import asyncio
+import copy
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +81,8 @@ class Session:
             history_var=options.history_var or self.history_var,
             no_widget=options.no_widget or d.no_widget,
             output=options.output or d.output,
+            record=options.record or (None if options.replay else d.record),
+            replay=options.replay or (None if options.record else d.replay),
         )
 
     def set_defaults(self, options: CellOptions) -> None:
@@ -92,7 +95,24 @@ class Session:
             self.history_var = options.history_var
 
     def build_agent(self, options: CellOptions, namespace: dict[str, Any]) -> Agent:
-        """The agent a cell runs: its model (or Agent), system prompt and tools."""
+        """The agent a cell runs: its model (or Agent), system prompt and tools.
+
+        `--replay PATH` answers from a cassette (the `-m` model is not made, so no key is
+        needed); `--record PATH` records the model's exchanges to one.
+        """
+        if options.replay:
+            return _cassette_agent(self, options, namespace)
+        agent = self._build_agent(options, namespace)
+        if options.record:
+            from ..testing import RecordingModel
+
+            agent = copy.copy(agent)  # never the user's own Agent object
+            path = str(options.record)
+            agent.model = RecordingModel(agent.model, path, append=path in _RECORDED)
+            _RECORDED.add(path)  # the kernel's later cells add to the cassette
+        return agent
+
+    def _build_agent(self, options: CellOptions, namespace: dict[str, Any]) -> Agent:
         if not options.model:
             raise UsageError(
                 "no model: pass -m openai:gpt-4o-mini (or the name of a model variable), or set a "
@@ -120,7 +140,30 @@ class Session:
         return Agent(found, preamble=system, tools=tools, output_type=output_type)
 
 
+def _cassette_agent(session: Session, options: CellOptions, namespace: dict[str, Any]) -> Agent:
+    """The cell's agent answering from the `--replay` cassette."""
+    from ..testing import CassetteError, ReplayModel
+
+    try:
+        replay = ReplayModel(options.replay or "")
+    except CassetteError as exc:
+        raise UsageError(str(exc)) from exc
+    found = namespace.get(options.model or "")
+    if isinstance(found, Agent):  # an Agent variable keeps its tools, preamble and output type
+        agent = copy.copy(session._build_agent(options, namespace))
+        agent.model = replay
+        return agent
+    return Agent(
+        replay,
+        preamble=resolve_system(options.system, namespace),
+        tools=resolve_tools(options.tools or [], namespace),
+        output_type=resolve_output_type(options.output, namespace),
+    )
+
+
 _SESSIONS: dict[int, Session] = {}
+_RECORDED: set[str] = set()
+"""Cassettes this kernel started: its first `--record` cell overwrites, the next ones append."""
 
 
 def session_for(shell: Any) -> Session:

@@ -120,8 +120,8 @@ class HttpModel:
         """
         twin = copy.copy(self)
         http = twin._http = copy.copy(self._http)
-        http._given = http_client  # pyright: ignore[reportPrivateUsage]
-        http._clients = {}  # pyright: ignore[reportPrivateUsage]
+        http._given = http_client
+        http._clients = {}
         return twin
 
     # -- to implement --------------------------------------------------------------------------

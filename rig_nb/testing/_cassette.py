@@ -109,7 +109,7 @@ def _pretty(key: str) -> list[str]:
 
 
 def closest_diff(wanted: str, recorded: Iterable[str], limit: int = 30) -> str:
-    """How `wanted` differs from the closest of `recorded` (a unified diff, cut at `limit` lines)."""
+    """How `wanted` differs from the closest of `recorded`: a unified diff of `limit` lines."""
     best: str | None = None
     best_ratio = -1.0
     for candidate in recorded:
@@ -148,7 +148,7 @@ def read_cassette(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]
             raise CassetteError(f"{path} line {number} is not JSON: {exc}") from None
         if not isinstance(value, dict):
             raise CassetteError(f"{path} line {number} is not a JSON object")
-        data: dict[str, Any] = value
+        data: dict[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
         if header is None:
             if data.get("rig_nb_cassette") != 1:
                 raise CassetteError(f"{path} is not a rig_nb cassette (its first line)")

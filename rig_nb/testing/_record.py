@@ -59,11 +59,13 @@ def http_model_header(model: Any) -> dict[str, Any] | None:
 class _Writer:
     """Appends one exchange a line, flushed at once (a killed process keeps what it had)."""
 
-    def __init__(self, path: Path, header: dict[str, Any]) -> None:
+    def __init__(self, path: Path, header: dict[str, Any], append: bool) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.file: TextIO = path.open("w", encoding="utf-8")
-        self.write(header)
+        keep = append and path.exists() and path.stat().st_size > 0
+        self.file: TextIO = path.open("a" if keep else "w", encoding="utf-8")
+        if not keep:
+            self.write(header)
 
     def write(self, entry: dict[str, Any]) -> None:
         self.file.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n")
@@ -113,9 +115,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
             body = json.loads(request.content or b"null")
         except ValueError:
             body = request.content.decode("utf-8", "replace")
-        query = {
-            k: v for k, v in request.url.params.multi_items() if k not in ("key", "api_key")
-        }
+        query = {k: v for k, v in request.url.params.multi_items() if k not in ("key", "api_key")}
         recorded_request = {
             "method": request.method,
             "path": request.url.path,
@@ -156,16 +156,19 @@ class RecordingTransport(httpx.AsyncBaseTransport):
 
 
 class RecordingModel:
-    """`model`, whose exchanges are written to the cassette at `path` (overwritten)."""
+    """`model`, whose exchanges are written to the cassette at `path`.
 
-    def __init__(self, model: Any, path: str | Path) -> None:
+    The cassette is overwritten, or added to with `append=True` (one model per cassette).
+    """
+
+    def __init__(self, model: Any, path: str | Path, *, append: bool = False) -> None:
         self.inner = model
         self.path = Path(path)
         header = http_model_header(model)
         if header is not None:
             self.kind = "http"
             self._writer = _Writer(
-                self.path, {"rig_nb_cassette": 1, "kind": "http", "model": header}
+                self.path, {"rig_nb_cassette": 1, "kind": "http", "model": header}, append
             )
             self.transport = RecordingTransport(self._writer)
             client = httpx.AsyncClient(transport=self.transport, timeout=model.settings.timeout())
@@ -175,7 +178,7 @@ class RecordingModel:
             self.kind = "choices"
             identity = model_identity(model)
             self._writer = _Writer(
-                self.path, {"rig_nb_cassette": 1, "kind": "choices", "model": identity}
+                self.path, {"rig_nb_cassette": 1, "kind": "choices", "model": identity}, append
             )
             self._model = model
             self._client = None
@@ -205,7 +208,8 @@ class RecordingModel:
             started: Any = self.inner.stream(request)
             if inspect.isawaitable(started) and not hasattr(started, "__anext__"):
                 started = await started
-            async for choice in started:
+            stream: Any = started
+            async for choice in stream:
                 entry["choices"].append(choice_to_json(choice))
                 yield choice
         except Exception as exc:

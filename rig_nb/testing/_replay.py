@@ -153,7 +153,8 @@ class ReplayModel:
         return f"{base}{self.inner.path(request)}"
 
     async def _play(self, entry: dict[str, Any]) -> AsyncIterator[Any]:
-        for choice in entry.get("choices") or []:
+        choices: list[dict[str, Any]] = entry.get("choices") or []
+        for choice in choices:
             yield choice_from_json(choice)
         error: Any = entry.get("error")
         if error is not None:
