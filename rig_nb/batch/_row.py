@@ -165,7 +165,7 @@ async def run_row(
                 attempts=attempt,
                 elapsed=clock.now() - start,
             )
-        retried.append(_describe(error))
+        retried.append(_describe(error.__dict__.get("error", error)))  # the public class
         if getattr(error, "retry_after", None):
             await limiter.pause(wait)  # the server is saturated: every row waits, not this one
         if on_retry is not None:

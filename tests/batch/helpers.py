@@ -60,6 +60,7 @@ class FakeClock(Clock):
         return self.t
 
     async def sleep(self, seconds: float) -> None:
+        wake = self.t + max(seconds, 0.0)  # time only moves forward, never before a wake-up
         self.slept.append(seconds)
-        self.t = max(self.t, self.t + max(seconds, 0.0))
         await asyncio.sleep(0)
+        self.t = max(self.t, wake)
