@@ -12,7 +12,7 @@ import importlib
 import json
 from typing import Any
 
-from rig_nb import Usage, history_from_json, history_to_json
+from rig_nb import Message, Usage, history_from_json, history_to_json
 from rig_nb.errors import RigError, StreamingError
 
 from ._result import RowResult
@@ -37,11 +37,15 @@ def encode_error(exc: BaseException) -> dict[str, Any]:
     """A JSON object that `decode_error` turns back into an equal error."""
     inner = exc.__dict__.get("error") if isinstance(exc, StreamingError) else None
     if isinstance(inner, RigError):  # keep the public error; the twin is made again on reading
-        return {"streaming": True, **encode_error(inner)}
+        history = exc.__dict__.get("chat_history")
+        twin = None if history is None else json.loads(history_to_json(history))
+        return {"streaming": True, "twin_history": twin, **encode_error(inner)}
     attrs: dict[str, Any] = {}
     for name, value in vars(exc).items():
         if name == "chat_history":
             attrs[name] = None if value is None else {"history": json.loads(history_to_json(value))}
+        elif isinstance(value, Message):
+            attrs[name] = {"history": json.loads(history_to_json([value])), "one": True}
         elif isinstance(value, BaseException):
             attrs[name] = {"error": encode_error(value)}
         else:
@@ -77,13 +81,17 @@ def decode_error(data: dict[str, Any]) -> BaseException:
         if value is None:
             setattr(error, name, None)
         elif "history" in value:
-            setattr(error, name, history_from_json(json.dumps(value["history"])))
+            messages = history_from_json(json.dumps(value["history"]))
+            setattr(error, name, messages[0] if value.get("one") else messages)
         elif "error" in value:
             setattr(error, name, decode_error(value["error"]))
         else:
             setattr(error, name, value.get("value"))
     if data.get("streaming") and isinstance(error, RigError):
-        return StreamingError.wrap(error)
+        twin = StreamingError.wrap(error)
+        history = data.get("twin_history")
+        twin.chat_history = None if history is None else history_from_json(json.dumps(history))
+        return twin
     return error
 
 

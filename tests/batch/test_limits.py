@@ -85,34 +85,34 @@ async def test_rpm_is_not_stricter_than_asked() -> None:
     assert [round(t - start) for t in calls] == [0] * 10 + [60] * 10 + [120] * 5
 
 
-async def test_tpm_through_agent_map_counts_every_model_call_of_a_row() -> None:
-    clock = FakeClock()
-    limiter_calls: list[tuple[float, int]] = []
-
-    class Heavy(EchoModel):
-        async def _play(self, prompt: str) -> Any:
-            limiter_calls.append((clock.now(), 40))
-            async for choice in super()._play(prompt):
-                yield choice
-
+async def calls_per_window_when_each_call_uses(tokens: int) -> int:
     from rig_nb.core import RawFinal
     from rig_nb.testing import ScriptedResponse
 
-    class Reporting(Heavy):
+    clock = FakeClock()
+    times: list[float] = []
+
+    class Reporting(EchoModel):
         async def _play(self, prompt: str) -> Any:
+            times.append(clock.now())
             async for choice in super()._play(prompt):
                 if isinstance(choice, RawFinal):
-                    usage = choice.response.token_usage().model_copy(update={"total_tokens": 40})
+                    usage = choice.response.token_usage().model_copy(update={"total_tokens": tokens})
                     choice = RawFinal(ScriptedResponse(usage=usage))
                 yield choice
 
     agent = Agent(Reporting(), max_tokens=1)
-    await agent.map([f"p{i}" for i in range(10)], concurrency=4, tpm=100, clock=clock)
-    times = [t for t, _ in limiter_calls]
-    # estimated at ~14 tokens, 7 calls would fit in 100; each really uses 40, so once their
-    # usage is known no more start in that window: the 4 in flight, then 4 a window later
-    assert most_in_any_window(times) == 4
-    assert len(times) == 10
+    await agent.map([f"p{i}" for i in range(12)], concurrency=4, tpm=100, clock=clock)
+    assert len(times) == 12
+    return most_in_any_window(times)
+
+
+async def test_tpm_is_corrected_by_the_usage_each_call_reports() -> None:
+    heavy = await calls_per_window_when_each_call_uses(40)
+    light = await calls_per_window_when_each_call_uses(1)
+    # the same estimate before each call; what the calls really used decides what else fits
+    assert heavy * 40 <= 100 + 40 * 4  # at most the calls already in flight overshoot
+    assert light > heavy
 
 
 async def test_the_limiter_records_grants_for_inspection() -> None:
