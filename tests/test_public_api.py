@@ -7,7 +7,7 @@ import rig_nb.testing
 
 def test_all_public_names_are_exported_and_sorted() -> None:
     public = [name for name in vars(rig_nb) if not name.startswith("_") or name == "__version__"]
-    subpackages = {"core", "errors", "magics", "providers", "testing", "widgets"}
+    subpackages = {"batch", "core", "errors", "magics", "providers", "testing", "widgets"}
     public = [n for n in public if n not in subpackages]
     assert rig_nb.__all__ == sorted(public, key=str.casefold)
 

@@ -62,6 +62,7 @@ def map_agent(
     concurrency: int = 16,
     rpm: float | None = None,
     tpm: float | None = None,
+    rate_window: float = 60.0,
     retries: int = 2,
     retry_on: RetryOn = None,
     output_type: Any = None,
@@ -91,6 +92,7 @@ def map_agent(
         concurrency: rows in flight at once.
         rpm: at most this many model calls start in any 60 s (every call of a row counts).
         tpm: at most this many tokens in any 60 s: estimated before a call, then the real usage.
+        rate_window: the window of `rpm` and `tpm`, in seconds (60: per minute).
         retries: further attempts of a row that failed on a retryable error (`is_retryable`:
             HTTP 408/409/429/5xx, connection failures, timeouts), after a backoff that honours
             the server's `Retry-After` (which also pauses every other row).
@@ -123,6 +125,7 @@ def map_agent(
         concurrency=concurrency,
         rpm=rpm,
         tpm=tpm,
+        rate_window=rate_window,
         retries=retries,
         retry_on=retry_on,
         backoff=backoff,

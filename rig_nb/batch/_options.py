@@ -24,6 +24,7 @@ class BatchOptions:
     concurrency: int = 16
     rpm: float | None = None
     tpm: float | None = None
+    rate_window: float = 60.0
     retries: int = 2
     retry_on: RetryOn = None
     backoff: float = 1.0
@@ -51,6 +52,8 @@ class BatchOptions:
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise UserError(f"{name} must be more than 0 (or None for no limit), got {value}")
+        if self.rate_window <= 0:
+            raise UserError(f"rate_window must be more than 0 seconds, got {self.rate_window}")
         if self.max_turns is not None and self.max_turns < 0:
             raise UserError(f"max_turns must be 0 or more, got {self.max_turns}")
         if self.backend == "asyncio":

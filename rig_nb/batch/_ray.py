@@ -96,12 +96,21 @@ def model_factory_for(model: Any) -> Callable[[], Any]:
 class _LimiterActor:
     """The one sliding window every worker shares (a Ray actor)."""
 
-    def __init__(self, rpm: float | None, tpm: float | None) -> None:
-        self.state = RateWindow(rpm=rpm, tpm=tpm)
+    def __init__(self, rpm: float | None, tpm: float | None, window: float, record: bool) -> None:
+        self.state = RateWindow(rpm=rpm, tpm=tpm, window=window)
         self.clock = LoopClock()
+        self.record = record
+        self.granted: list[float] = []
 
     def reserve(self, tokens: int) -> tuple[int, float]:
-        return self.state.reserve(self.clock.now(), tokens)
+        now = self.clock.now()
+        ticket, wait = self.state.reserve(now, tokens)
+        if ticket and self.record:
+            self.granted.append(now)
+        return ticket, wait
+
+    def grants(self) -> list[float]:
+        return self.granted
 
     def settle(self, ticket: int, tokens: int | None) -> None:
         self.state.settle(ticket, tokens)
@@ -210,6 +219,24 @@ def _chunk_failed(chunk: Chunk, error: BaseException) -> list[RowResult]:
     return results
 
 
+def _next_chunk(run: BatchRun, size: int) -> Chunk:
+    chunk: Chunk = []
+    while len(chunk) < size and (row := run.next_row()) is not None:
+        index, _label, key, prompt = row
+        run.row_started(index)
+        chunk.append((index, key, prompt))
+    return chunk
+
+
+def _chunk_results(future: asyncio.Future[Any], chunk: Chunk) -> list[RowResult]:
+    if future.cancelled():
+        return []
+    try:
+        return future.result()
+    except Exception as exc:  # a worker that died, a task that raised
+        return _chunk_failed(chunk, exc)
+
+
 async def run_on_ray(run: BatchRun) -> None:
     """Run the rows of `run` on Ray; finished chunks are written as they come back."""
     try:
@@ -225,39 +252,35 @@ async def run_on_ray(run: BatchRun) -> None:
     task, actor_class = _remote(ray)
     actor = None
     if run.limiter.limited:
-        actor = actor_class.remote(options.rpm, options.tpm)
+        actor = actor_class.remote(options.rpm, options.tpm, options.rate_window, run.record_grants)
     shipped = copy.copy(run.agent)
     shipped.model = None  # pyright: ignore[reportAttributeAccessIssue]  # made in the worker
     agent_ref = ray.put(shipped)
     pending: dict[asyncio.Future[Any], tuple[Any, Chunk]] = {}
+
+    def submit() -> None:
+        while len(pending) < workers and not run.stopping:
+            chunk = _next_chunk(run, options.chunk_size)
+            if not chunk:
+                return
+            ref = task.remote(agent_ref, factory, run.plan, actor, chunk, per_task)
+            pending[asyncio.wrap_future(ref.future())] = (ref, chunk)
+
     try:
         while True:
-            while len(pending) < workers and not run._stopping:
-                chunk: Chunk = []
-                while len(chunk) < options.chunk_size and (row := run.next_row()) is not None:
-                    index, _label, key, prompt = row
-                    run.row_started(index)
-                    chunk.append((index, key, prompt))
-                if not chunk:
-                    break
-                ref = task.remote(agent_ref, factory, run.plan, actor, chunk, per_task)
-                pending[asyncio.wrap_future(ref.future())] = (ref, chunk)
+            submit()
             if not pending:
                 return
             done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             for future in done:
                 _ref, chunk = pending.pop(future)
-                try:
-                    results: list[RowResult] = future.result()
-                except asyncio.CancelledError:
-                    continue
-                except Exception as exc:  # a worker that died, a task that raised
-                    results = _chunk_failed(chunk, exc)
-                for result in results:
+                for result in _chunk_results(future, chunk):
                     run.row_finished(result)
     finally:
         for future, (ref, _chunk) in pending.items():
             ray.cancel(ref, force=False)
             future.cancel()
         if actor is not None:
+            if run.record_grants:
+                run.grants = list(await actor.grants.remote())
             ray.kill(actor)

@@ -58,7 +58,12 @@ class BatchRun:
             self.agent, max_turns=self.max_turns, salt=options.cache_salt
         )
         self.clock: Clock = options.clock or LoopClock()
-        self.limiter = RateLimiter(options.rpm, options.tpm, clock=self.clock)
+        self.limiter = RateLimiter(
+            options.rpm, options.tpm, window=options.rate_window, clock=self.clock
+        )
+        self.record_grants = False
+        """Keep when each model call was let through (`grants`), for tests and benchmarks."""
+        self.grants: list[float] = []
         if self.limiter.limited and options.backend == "local":
             self.agent.model = LimitedModel(self.agent.model, self.limiter)
         self.plan = RowPlan(
@@ -129,6 +134,11 @@ class BatchRun:
 
     # -- stopping -----------------------------------------------------------------------------
 
+    @property
+    def stopping(self) -> bool:
+        """Whether `stop()` was called."""
+        return self._stopping
+
     def stop(self, reason: str = "stopped") -> None:
         """End the batch: no row starts, rows in flight are cancelled, finished rows are kept.
 
@@ -186,6 +196,7 @@ class BatchRun:
         try:
             self._done_keys = store.done_keys() if options.cache is not None else set()
             store.open()
+            self.limiter.record = self.record_grants
             self._emit("started")
             if options.backend == "ray":
                 from ._ray import run_on_ray
@@ -197,6 +208,8 @@ class BatchRun:
                 if _key not in self._done_keys:
                     self._unfinished[index] = _text(prompt)
             store.close()
+            if options.backend == "local":
+                self.grants = list(self.limiter.granted)
             results = self._read_back(store)
         finally:
             store.close()

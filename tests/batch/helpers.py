@@ -64,3 +64,24 @@ class FakeClock(Clock):
         self.slept.append(seconds)
         await asyncio.sleep(0)
         self.t = max(self.t, wake)
+
+
+def openai_sse(text: str, prompt_tokens: int = 10, completion_tokens: int = 3) -> bytes:
+    """An OpenAI chat-completions stream answering `text` (for the loopback server)."""
+    import json
+
+    head = {"id": "chatcmpl-x", "object": "chat.completion.chunk", "created": 1, "model": "m"}
+    events = [
+        {**head, "choices": [{"index": 0, "delta": {"role": "assistant", "content": text}}]},
+        {**head, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+        {
+            **head,
+            "choices": [],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        },
+    ]
+    return ("".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n").encode()

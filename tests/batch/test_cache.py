@@ -23,6 +23,21 @@ pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def count_rows_files(cache: Path) -> int:
+    return len(list(cache.glob("*/rows.jsonl")))
+
+
+def start_batch(cache: Path, rows: int) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.batch.slow_batch", str(cache), str(rows)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+
+
 def rows_file(cache: Path) -> Path:
     (found,) = cache.glob("*/rows.jsonl")
     return found
@@ -51,7 +66,9 @@ async def test_a_rerun_redoes_only_the_rows_that_failed_or_never_ran(tmp_path: P
     assert model.calls == {} and third.cached.all()
 
 
-async def test_the_cache_keeps_typed_errors_structured_outputs_and_histories(tmp_path: Path) -> None:
+async def test_the_cache_keeps_typed_errors_structured_outputs_and_histories(
+    tmp_path: Path,
+) -> None:
     from pydantic import BaseModel
 
     class Label(BaseModel):
@@ -105,25 +122,16 @@ async def test_two_concurrent_maps_on_one_cache_the_second_is_refused(tmp_path: 
     table = await first
     assert (table.status == "ok").all()
     other = Agent(EchoModel(), preamble="another agent")  # another fingerprint: its own directory
-    both = await asyncio.gather(
-        agent.map(["x"], cache=tmp_path), other.map(["x"], cache=tmp_path)
-    )
+    both = await asyncio.gather(agent.map(["x"], cache=tmp_path), other.map(["x"], cache=tmp_path))
     assert [t.status[0] for t in both] == ["ok", "ok"]
-    assert len(list(tmp_path.glob("*/rows.jsonl"))) == 2
+    assert count_rows_files(tmp_path) == 2
 
 
 async def test_a_kill_mid_batch_loses_only_rows_in_flight_and_resume_redoes_the_rest(
     tmp_path: Path,
 ) -> None:
     rows = 200
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.batch.slow_batch", str(tmp_path), str(rows)],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=env,
-    )
+    proc = start_batch(tmp_path, rows)
     assert proc.stdout is not None
     reported = 0
     try:

@@ -19,9 +19,15 @@ def samples() -> list[RigError]:
     return [
         errors.UserError("bad option"),
         errors.ProviderHTTPError(
-            provider="openai", status_code=429, provider_message="slow down", request_id="r1",
-            body='{"error": 1}', headers={"retry-after": "2"}, hint="Rate limited", retry_after=2.0,
-        ),  # fmt: skip
+            provider="openai",
+            status_code=429,
+            provider_message="slow down",
+            request_id="r1",
+            body='{"error": 1}',
+            headers={"retry-after": "2"},
+            hint="Rate limited",
+            retry_after=2.0,
+        ),
         errors.ProviderConnectionError("refused"),
         errors.ProviderTimeoutError("read timeout"),
         errors.ProviderError("cut off", chat_history=HISTORY),

@@ -97,7 +97,9 @@ async def calls_per_window_when_each_call_uses(tokens: int) -> int:
             times.append(clock.now())
             async for choice in super()._play(prompt):
                 if isinstance(choice, RawFinal):
-                    usage = choice.response.token_usage().model_copy(update={"total_tokens": tokens})
+                    usage = choice.response.token_usage().model_copy(
+                        update={"total_tokens": tokens}
+                    )
                     choice = RawFinal(ScriptedResponse(usage=usage))
                 yield choice
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from typing import Any
 
@@ -81,7 +82,7 @@ async def test_bad_inputs_are_user_errors_before_anything_runs() -> None:
         agent.map("{titel}", rows=frame)
     with pytest.raises(UserError, match="positional field"):
         agent.map("{0}", rows=frame)
-    with pytest.raises(UserError, match="for one prompt use agent.stream_prompt"):
+    with pytest.raises(UserError, match=r"for one prompt use agent\.stream_prompt"):
         agent.map("just one prompt")
     with pytest.raises(UserError, match="pass a template and the DataFrame as rows="):
         agent.map(frame)
@@ -197,7 +198,7 @@ async def test_structured_output_and_price_fill_their_columns() -> None:
     class Sentiment(BaseModel):
         positive: bool
 
-    agent = Agent(EchoModel(answer=lambda p: '{"positive": %s}' % str("true" in p).lower()))
+    agent = Agent(EchoModel(answer=lambda p: json.dumps({"positive": "true" in p})))
     table = await agent.map(
         ["true story", "false alarm"],
         output_type=Sentiment,
