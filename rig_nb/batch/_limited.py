@@ -51,6 +51,8 @@ class LimitedModel:
         self._answer_tokens = 0
 
     def __getattr__(self, name: str) -> Any:  # model_name, price, cache_identity...
+        if name == "inner":  # not set yet (a copy being made)
+            raise AttributeError(name)
         return getattr(self.inner, name)
 
     def _expected_answer(self) -> int:

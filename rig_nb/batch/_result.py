@@ -31,7 +31,7 @@ class RowResult:
     output: Any = None
     """The answer validated into `output_type` (`None` without one)."""
     usage: Usage = field(default_factory=Usage)
-    """Tokens summed over the row's model calls (its last attempt)."""
+    """Tokens summed over the model calls of the row's last attempt (a failed one too)."""
     cost: float | None = None
     """Its price, when the model can price usage (`None` otherwise)."""
     error: BaseException | None = None

@@ -127,8 +127,13 @@ async def run_row(
         request = agent.stream_prompt(prompt).with_history([]).multi_turn(plan.max_turns)
         if plan.hook is not None:
             request = request.with_hook(plan.hook)
+        spent = Usage()
         try:
-            final: FinalResponse = await request.send()
+            async with request.stream() as run:
+                try:
+                    final: FinalResponse = await run.final()
+                finally:
+                    spent = run.usage  # what the attempt cost, also when it failed
         except RigError as exc:
             error: BaseException = exc
         except Exception as exc:  # not ours: still this row's failure, never the batch's
@@ -160,6 +165,8 @@ async def run_row(
                 status="failed",
                 prompt=text,
                 error=error,
+                usage=spent,
+                cost=_price(plan, agent, spent) if spent.total_tokens else None,
                 retried=retried,
                 history=history if history is not None else [prompt],
                 attempts=attempt,

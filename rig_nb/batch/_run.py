@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import copy
+import json
 import logging
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -204,6 +205,7 @@ class BatchRun:
                 await run_on_ray(self)
             else:
                 await self._run_local()
+            self._counts["running"] = 0  # rows a Stop cancelled are pending, not running
             for index, _label, _key, prompt in self._rows:  # what a Stop left: pending rows
                 if _key not in self._done_keys:
                     self._unfinished[index] = _text(prompt)
@@ -304,13 +306,14 @@ class BatchRun:
         records = store.latest(set(self._keys))
         results: list[RowResult] = []
         for index, (label, key) in enumerate(zip(self._labels, self._keys, strict=True)):
-            record = records.get(key)
-            if record is None:
+            raw = records.get(key)
+            if raw is None:
                 text = self._unfinished.get(index, "")
                 results.append(
                     RowResult(row=label, index=index, key=key, status="pending", prompt=text)
                 )
                 continue
+            record = json.loads(raw)
             output = None
             if self._adapter is not None and record.get("output") is not None:
                 output = self._adapter.validate_python(record["output"])

@@ -176,8 +176,11 @@ class Store:
             os.fsync(self._fd)
             self._synced = time.monotonic()
 
-    def lines(self) -> Iterable[dict[str, Any]]:
-        """Every whole row line, in file order; torn or corrupted lines are counted and skipped."""
+    def lines(self) -> Iterable[tuple[dict[str, Any], bytes]]:
+        """Every whole row line (parsed, and as written), in file order.
+
+        Torn or corrupted lines are counted and skipped.
+        """
         self.skipped = 0
         if not self.path.exists():
             return
@@ -196,7 +199,7 @@ class Store:
                 if not isinstance(record, dict) or "key" not in record or "status" not in record:
                     self._skip(number, "not a row")
                     continue
-                yield record
+                yield record, raw
 
     def _skip(self, number: int, why: str) -> None:
         self.skipped += 1
@@ -204,18 +207,23 @@ class Store:
 
     def done_keys(self) -> set[str]:
         """Keys of the rows answered in earlier runs."""
-        return {r["key"] for r in self.lines() if r["status"] == "ok"}
+        return {r["key"] for r, _ in self.lines() if r["status"] == "ok"}
 
-    def latest(self, keys: set[str]) -> dict[str, dict[str, Any]]:
-        """For each of `keys`, its last `ok` line, else its last line."""
-        found: dict[str, dict[str, Any]] = {}
-        for record in self.lines():
+    def latest(self, keys: set[str]) -> dict[str, bytes]:
+        """For each of `keys`, its last `ok` line, else its last line.
+
+        As written (bytes): the table decodes one row at a time, so reading back never holds
+        every row parsed and decoded at once.
+        """
+        found: dict[str, tuple[bool, bytes]] = {}
+        for record, raw in self.lines():
             key = record["key"]
             if key not in keys:
                 continue
-            if record["status"] == "ok" or found.get(key, {}).get("status") != "ok":
-                found[key] = record
-        return found
+            ok = record["status"] == "ok"
+            if ok or not found.get(key, (False, b""))[0]:
+                found[key] = (ok, raw)
+        return {key: raw for key, (_, raw) in found.items()}
 
     def close(self) -> None:
         """Flush to disk, release the lock, remove a temporary store."""

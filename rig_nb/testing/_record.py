@@ -185,7 +185,7 @@ class RecordingModel:
         self.redactor = Redactor()
 
     def __getattr__(self, name: str) -> Any:  # model_name, provider_name, settings...
-        if name.startswith("_"):
+        if name.startswith("_") or name == "inner":  # not set yet (a copy being made)
             raise AttributeError(name)
         return getattr(self.inner, name)
 

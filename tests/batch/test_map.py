@@ -190,6 +190,7 @@ async def test_output_validation_is_not_retried_unless_asked() -> None:
     assert table.status[0] == "failed"
     error = table.error[0]
     assert isinstance(error, OutputValidationError) and error.raw_text == '{"wrong": 1}'
+    assert table.total_tokens[0] == 3  # the answer came: its tokens were spent and are counted
     table = await agent.map(["x"], output_type=Label, retry_on=(OutputValidationError,))
     assert table.status[0] == "ok" and table.output[0] == Label(label="spam")
 
