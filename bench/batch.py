@@ -48,16 +48,17 @@ def speed(base: str, rows: int, concurrency: int, rounds: int) -> list[str]:
         f"(`{STREAM}`); medians of {rounds} interleaved runs per contender (all runs: "
         "rows/s listed).",
         "",
-        "| contender | rows/s | × bare httpx | CPU s / 1k rows | peak RSS | runs (rows/s) |",
-        "|---|---:|---:|---:|---:|---|",
+        "| contender | rows/s | × bare httpx | CPU s / 1k rows | peak RSS | failed rows | runs (rows/s) |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for name in names:
         cpu = statistics.median(x["cpu"] / x["rows"] * 1000 for x in runs[name])
         peak = max(x["peak_rss"] for x in runs[name]) / 1e6
         each = ", ".join(f"{x['rows'] / x['elapsed']:,.0f}" for x in runs[name])
+        failed = sum(x.get("failed", 0) for x in runs[name])
         lines.append(
             f"| {name} | {rate[name]:,.0f} | {rate[name] / floor:.2f} | {cpu:.2f} | "
-            f"{peak:,.0f} MB | {each} |"
+            f"{peak:,.0f} MB | {failed} | {each} |"
         )
 
     def cpu_ms(name: str) -> float:

@@ -174,3 +174,25 @@ async def test_a_recorded_batch_shares_the_cache_of_the_replayed_one(tmp_path: P
         await model.aclose()
     table = await Agent(ReplayModel(cassette)).map(["q"], cache=cache)
     assert table.cached[0] and table.response[0] == "yes"
+
+
+def test_every_key_header_and_key_parameter_is_learned_and_redacted() -> None:
+    from rig_nb.testing._cassette import Redactor
+
+    redactor = Redactor()
+    redactor.learn(
+        [
+            ("Authorization", "Bearer sk-openai-1234"),
+            ("x-api-key", "sk-ant-5678"),
+            ("X-Goog-Api-Key", "AIza-9012"),
+            ("api-key", "azure-3456"),
+            ("content-type", "application/json"),
+        ],
+        [("key", "AIza-query-7890"), ("alt", "sse")],
+    )
+    text = "sk-openai-1234 sk-ant-5678 AIza-9012 azure-3456 AIza-query-7890 application/json sse"
+    assert redactor.text(text) == "[redacted] " * 5 + "application/json sse"
+    assert redactor.value({"a": ["x sk-ant-5678"], "sk-openai-1234": 1}) == {
+        "a": ["x [redacted]"],
+        "[redacted]": 1,
+    }
