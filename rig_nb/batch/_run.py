@@ -202,7 +202,8 @@ class BatchRun:
             if options.backend == "ray":
                 from ._ray import run_on_ray
 
-                await run_on_ray(self)
+                # one task, so a Stop cancels it: its Ray tasks in flight are cancelled too
+                await self._until_done([asyncio.create_task(run_on_ray(self))])
             else:
                 await self._run_local()
             self._counts["running"] = 0  # rows a Stop cancelled are pending, not running
@@ -247,7 +248,14 @@ class BatchRun:
     async def _run_local(self) -> None:
         total = self.inputs.total
         count = self.options.concurrency if total is None else min(self.options.concurrency, total)
-        self._workers = [asyncio.create_task(self._worker()) for _ in range(max(count, 1))]
+        await self._until_done([asyncio.create_task(self._worker()) for _ in range(max(count, 1))])
+
+    async def _until_done(self, workers: list[asyncio.Task[None]]) -> None:
+        """Wait for the workers; a Stop cancels them, a failure of their own is raised."""
+        self._workers = workers
+        if self._stopping:
+            for worker in workers:
+                worker.cancel()
         try:
             await asyncio.wait(self._workers)
         finally:

@@ -88,3 +88,26 @@ async def test_a_model_that_cannot_reach_workers_says_what_to_pass(ray_session: 
         await Agent(Unpicklable()).map(["a"], backend="ray")
     table = await Agent(Unpicklable()).map(["a"], backend="ray", model_factory=EchoModel)
     assert table.response[0] == "echo a"
+
+
+async def test_stop_cancels_the_ray_tasks_in_flight_and_keeps_what_finished(
+    ray_session: None, tmp_path: Path
+) -> None:
+    agent = Agent(EchoModel(delay=0.2))
+    run = agent.map(
+        [f"s{i}" for i in range(40)], backend="ray", chunk_size=4, ray_workers=2, concurrency=4,
+        cache=tmp_path,
+    )  # fmt: skip
+
+    def stop_at_the_first_chunk(event: Any) -> None:
+        if event.kind == "row_done":
+            run.stop("enough")
+
+    run.subscribe(stop_at_the_first_chunk)
+    table = await run
+    done = int((table.status == "ok").sum())
+    assert 4 <= done < 40 and done % 4 == 0  # whole chunks came back, the rest did not run
+    assert set(table.status) == {"ok", "pending"}
+    assert run.progress.running == 0
+    again = await Agent(EchoModel()).map([f"s{i}" for i in range(40)], cache=tmp_path)
+    assert int(again.cached.sum()) == done
