@@ -107,20 +107,34 @@ def _failures(answers: list[Any]) -> dict[str, Any]:
     return {"failed": len(failed), "first_failure": repr(failed[0])[:300] if failed else None}
 
 
-def _agent(base_url: str, concurrency: int) -> Any:
+def _agent(base_url: str, concurrency: int, drain: float | None = None) -> Any:
+    """rig_nb's agent on one client sized like bare httpx's.
+
+    Timeouts are 10 s (a connection slot leaked by httpcore, see bench/README.md, then shows
+    as failed rows rather than a run that waits minutes per row); `drain` sets
+    `HttpSettings.drain_timeout`.
+    """
     import httpx
 
     from rig_nb import Agent
-    from rig_nb.providers import OpenAIChatModel
+    from rig_nb.providers import HttpSettings, OpenAIChatModel
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     client = httpx.AsyncClient(limits=limits, timeout=60)
-    return Agent(OpenAIChatModel("bench", api_key="bench", base_url=base_url, http_client=client))
+    settings = HttpSettings(read_timeout=10, max_retries=0)
+    if drain is not None:
+        settings = HttpSettings(read_timeout=10, max_retries=0, drain_timeout=drain)
+    model = OpenAIChatModel(
+        "bench", api_key="bench", base_url=base_url, http_client=client, settings=settings
+    )
+    return Agent(model)
 
 
-async def rig_nb_map(base_url: str, rows: int, concurrency: int) -> dict[str, Any]:
+async def rig_nb_map(
+    base_url: str, rows: int, concurrency: int, drain: float | None = None
+) -> dict[str, Any]:
     """`agent.map` on the local backend: rows streamed to the JSONL spool, table read back."""
-    agent = _agent(base_url, concurrency)
+    agent = _agent(base_url, concurrency, drain)
     await agent.map(prompts(64), concurrency=concurrency, output="list")  # warm up
     during = [0]
     me = psutil.Process()
@@ -130,7 +144,9 @@ async def rig_nb_map(base_url: str, rows: int, concurrency: int) -> dict[str, An
             during[0] = max(during[0], me.memory_info().rss)
 
     start = time.perf_counter()
-    table = await agent.map(prompts(rows), concurrency=concurrency, output="list", on_event=sample)
+    table = await agent.map(
+        prompts(rows), concurrency=concurrency, output="list", on_event=sample, retries=0
+    )
     elapsed = time.perf_counter() - start
     with_table = me.memory_info().rss  # the table is still alive here
     return {
@@ -158,6 +174,11 @@ async def rig_nb_gather(base_url: str, rows: int, concurrency: int) -> dict[str,
     return {"elapsed": elapsed, "rows": len(answers), **_failures(answers)}
 
 
+async def rig_nb_map_no_drain(base_url: str, rows: int, concurrency: int) -> dict[str, Any]:
+    """`agent.map` with `HttpSettings(drain_timeout=0)`: no read is ever cancelled."""
+    return await rig_nb_map(base_url, rows, concurrency, drain=0)
+
+
 def _ray_init() -> Any:
     import ray
 
@@ -169,7 +190,7 @@ async def rig_nb_ray(base_url: str, rows: int, concurrency: int) -> dict[str, An
     """`agent.map(backend="ray")`: chunks of rows as Ray tasks (what rig_nb ships)."""
     _ray_init()
     agent = _agent(base_url, concurrency)
-    options = {"concurrency": concurrency, "backend": "ray", "output": "list"}
+    options = {"concurrency": concurrency, "backend": "ray", "output": "list", "retries": 0}
     await agent.map(prompts(256), **options)  # warm up: Ray's workers start
     chunk = max(32, rows // 16)
     start = time.perf_counter()
@@ -223,6 +244,7 @@ CONTENDERS = {
     "bare httpx": bare_httpx,
     "rig_nb stream_prompt + gather": rig_nb_gather,
     "rig_nb agent.map": rig_nb_map,
+    "rig_nb agent.map, drain_timeout=0": rig_nb_map_no_drain,
     "rig_nb agent.map, Ray tasks": rig_nb_ray,
     "Ray Data async UDF": ray_data,
 }
