@@ -12,10 +12,12 @@ Data `map_batches` async UDF (the alternative weighed). Then memory against the 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from bench.run import HERE, ROOT, _port, machine
@@ -40,13 +42,31 @@ def speed(base: str, rows: int, concurrency: int, rounds: int) -> list[str]:
     for r in range(rounds):
         for name in names if r % 2 == 0 else reversed(names):
             runs[name].append(_run(name, base, rows, concurrency))
-            print(name, runs[name][-1], file=sys.stderr)
+            print(name, json.dumps(runs[name][-1]), file=sys.stderr)
+    return speed_table(runs, rows, concurrency)
+
+
+def runs_from_log(path: str) -> dict[str, list[dict[str, Any]]]:
+    """The runs a previous `bench.batch` printed on stderr (`NAME {json}` lines)."""
+    from bench.batch_worker import CONTENDERS
+
+    runs: dict[str, list[dict[str, Any]]] = {n: [] for n in CONTENDERS}
+    for line in Path(path).read_text().splitlines():
+        name, sep, data = line.partition(" {")
+        if sep and name in runs:
+            runs[name].append(ast.literal_eval("{" + data))
+    return runs
+
+
+def speed_table(runs: dict[str, list[dict[str, Any]]], rows: int, concurrency: int) -> list[str]:
+    names = [n for n in runs if runs[n]]
+    counts = sorted({len(runs[n]) for n in names})
     rate = {n: statistics.median(x["rows"] / x["elapsed"] for x in runs[n]) for n in names}
     floor = rate["bare httpx"]
     lines = [
         f"{rows:,} rows, concurrency {concurrency}, each a short OpenAI-chat stream "
-        f"(`{STREAM}`); medians of {rounds} interleaved runs per contender (all runs: "
-        "rows/s listed).",
+        f"(`{STREAM}`); medians of {'-'.join(map(str, counts))} interleaved runs per contender "
+        "(each run's rows/s listed).",
         "",
         "| contender | rows/s | × bare httpx | CPU s / 1k rows | peak RSS | failed rows | runs (rows/s) |",
         "|---|---:|---:|---:|---:|---:|---|",
@@ -77,9 +97,9 @@ def speed(base: str, rows: int, concurrency: int, rounds: int) -> list[str]:
     return lines
 
 
-def memory(base: str, sizes: list[int], concurrency: int) -> list[str]:
+def memory(base: str, sizes: list[int], concurrency: int, contender: str) -> list[str]:
     lines = [
-        f"Memory against rows (`agent.map`, local backend, concurrency {concurrency}, "
+        f"Memory against rows ({contender}, local backend, concurrency {concurrency}, "
         '`output="list"`): RSS while rows run (sampled every 500 rows) and after the '
         "table is built.",
         "",
@@ -87,7 +107,7 @@ def memory(base: str, sizes: list[int], concurrency: int) -> list[str]:
         "|---:|---:|---:|---:|---:|",
     ]
     for rows in sizes:
-        x = _run("rig_nb agent.map", base, rows, concurrency)
+        x = _run(contender, base, rows, concurrency)
         per_row = (x["rss_table"] - x["rss_during"]) / rows
         lines.append(
             f"| {rows:,} | {x['rss_during'] / 1e6:,.0f} MB | {x['peak_rss'] / 1e6:,.0f} MB | "
@@ -105,6 +125,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="2500,10000,40000")
     parser.add_argument("--memory-concurrency", type=int, default=8)
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--runs-log", help="take the speed runs from this stderr log of a run")
+    parser.add_argument("--memory-contender", default="rig_nb agent.map")
     args = parser.parse_args()
     port = _port()
     server = subprocess.Popen(
@@ -116,13 +138,13 @@ def main() -> None:
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
         base = f"http://127.0.0.1:{port}/{STREAM}/v1"
-        lines = [
-            f"Machine: {machine()}.",
-            "",
-            *speed(base, args.rows, args.concurrency, args.rounds),
-        ]
+        if args.runs_log:
+            table = speed_table(runs_from_log(args.runs_log), args.rows, args.concurrency)
+        else:
+            table = speed(base, args.rows, args.concurrency, args.rounds)
+        lines = [f"Machine: {machine()}.", "", *table]
         sizes = [int(s) for s in args.sizes.split(",")]
-        lines += ["", *memory(base, sizes, args.memory_concurrency)]
+        lines += ["", *memory(base, sizes, args.memory_concurrency, args.memory_contender)]
     finally:
         server.terminate()
         server.wait(10)
