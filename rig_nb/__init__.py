@@ -13,12 +13,20 @@ model = ScriptedModel([[tool_call("add", {"a": 2, "b": 3}), final()], ["5", fina
 answer = await Agent(model, tools=[add]).stream_prompt("2 + 3?").multi_turn(1)
 ```
 
-`import rig_nb` imports neither IPython, ipywidgets nor httpx.
+This is the front door: what code using rig_nb writes. Building blocks for custom models and
+tools are in `rig_nb.core`, the providers in `rig_nb.providers`, the view in `rig_nb.widgets`,
+test doubles in `rig_nb.testing`.
+
+`import rig_nb` imports neither IPython, ipywidgets nor httpx: the providers' classes and
+`AgentView` are loaded on first use (`rig_nb.OpenAIChatModel` imports httpx then).
 """
 
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
+from . import _streaming_errors as _streaming_errors  # registers the errors' streaming twins
+from ._exports import publish as _publish
 from .core import (
     Agent,
     AnyMessage,
@@ -58,9 +66,9 @@ from .core import (
     ToolCallArgsDelta,
     ToolCallHookAction,
     ToolCallNameDelta,
-    ToolChoice,
     ToolDefinition,
     ToolFunction,
+    ToolOutput,
     ToolResult,
     ToolSet,
     Url,
@@ -74,7 +82,7 @@ from .core import (
     save_history,
     tool,
 )
-from .core.agent import set_model_resolver as _set_model_resolver
+from .core._agent import set_model_resolver as _set_model_resolver
 from .errors import (
     CompletionError,
     HookError,
@@ -100,10 +108,53 @@ from .errors import (
     UrlError,
     UserError,
 )
+from .kernel import Budget, kernel_tools, user_message
+
+if _TYPE_CHECKING:  # loaded on first use (module __getattr__ below): they import httpx / ipywidgets
+    from .providers import (
+        AnthropicModel,
+        GeminiModel,
+        HttpSettings,
+        OllamaModel,
+        OpenAIChatModel,
+        OpenAIResponsesModel,
+    )
+    from .widgets import AgentView
+
+_PROVIDERS = {
+    "AnthropicModel",
+    "GeminiModel",
+    "HttpSettings",
+    "OllamaModel",
+    "OpenAIChatModel",
+    "OpenAIResponsesModel",
+}
+_LAZY = {*_PROVIDERS, "AgentView"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _PROVIDERS:
+        from . import providers
+
+        return getattr(providers, name)
+    if name == "AgentView":
+        from .widgets import AgentView
+
+        return AgentView
+    raise AttributeError(f"module 'rig_nb' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 def model(spec: str, **kwargs: object) -> CompletionModel:
-    """A provider model from `"vendor:model"` (`rig_nb.providers.model`; imports httpx then)."""
+    """A provider model from a `"vendor:model"` string (see `rig_nb.providers.model`).
+
+    Args:
+        spec: `"openai:gpt-4o-mini"`, `"anthropic:claude-sonnet-4-5"`, `"ollama:qwen2.5"`...
+        **kwargs: Passed to the model's class (`api_key=`, `base_url=`, `settings=`...).
+    """
     from .providers import model as _model
 
     return _model(spec, **kwargs)
@@ -134,10 +185,13 @@ except _PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "__version__",
     "Agent",
+    "AgentView",
+    "AnthropicModel",
     "AnyMessage",
     "AssistantMessage",
     "Audio",
     "Base64",
+    "Budget",
     "CompletionError",
     "CompletionModel",
     "CompletionRequest",
@@ -145,14 +199,17 @@ __all__ = [
     "DocumentContent",
     "FinalResponse",
     "FunctionTool",
+    "GeminiModel",
     "history_from_json",
     "history_to_json",
     "HookAction",
     "HookError",
     "HttpError",
+    "HttpSettings",
     "Image",
     "item_from_wire",
     "JsonError",
+    "kernel_tools",
     "load_history",
     "load_ipython_extension",
     "MaxTurnsError",
@@ -160,6 +217,9 @@ __all__ = [
     "model",
     "ModelError",
     "MultiTurnStreamItem",
+    "OllamaModel",
+    "OpenAIChatModel",
+    "OpenAIResponsesModel",
     "OutputValidationError",
     "PromptCancelled",
     "PromptError",
@@ -196,11 +256,11 @@ __all__ = [
     "ToolCallArgsDelta",
     "ToolCallHookAction",
     "ToolCallNameDelta",
-    "ToolChoice",
     "ToolDefinition",
     "ToolError",
     "ToolFunction",
     "ToolNotFoundError",
+    "ToolOutput",
     "ToolResult",
     "ToolServerError",
     "ToolSet",
@@ -209,7 +269,12 @@ __all__ = [
     "Url",
     "UrlError",
     "Usage",
+    "user_message",
     "UserError",
     "UserMessage",
     "Video",
 ]
+
+_publish(
+    globals(), [name for name in __all__ if name not in _LAZY and name != "__version__"], __name__
+)

@@ -3,7 +3,8 @@
 
 Each twin subclasses `StreamingError` and one public error, so `except ProviderError` and
 `except StreamingError` both catch what `async for item in agent.stream_prompt(...)` raises.
-They are ordinary module-level classes (never made on the fly), so they pickle by name.
+They are ordinary module-level classes (never made on the fly), so they pickle by name. They
+register themselves with `rig_nb.errors` on import (`rig_nb` imports this module first thing).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from .errors import (
     ToolSetError,
     UrlError,
     UserError,
+    register_streaming_twins,
+    streaming_twin,
 )
 
 __all__ = [
@@ -169,10 +172,5 @@ _TWINS: dict[type[RigError], type[StreamingError]] = {
 }
 
 
-def twin_of(cls: type[RigError]) -> type[StreamingError]:
-    """The twin of `cls`, or of its nearest rig_nb ancestor (`StreamingError` for `RigError`)."""
-    for base in cls.__mro__:
-        twin = _TWINS.get(base)
-        if twin is not None:
-            return twin
-    return StreamingError
+register_streaming_twins(_TWINS)
+twin_of = streaming_twin

@@ -30,17 +30,18 @@ RigError                     every error has `chat_history` (None unless a run e
 ```
 
 The agent loop sets `chat_history` on the error that ends a run: the input history, this run's
-messages and the partly streamed turn, so nothing is lost. Every error pickles with its message,
-fields and `chat_history` (multiprocessing, joblib and Ray move errors between processes); the
-streaming twins are ordinary classes of `rig_nb._streaming_errors`, so they pickle by name too.
+messages and the partly streamed turn (a list of `rig_nb.Message`s), so nothing is lost. Every
+error pickles with its message, fields and `chat_history` (multiprocessing, joblib and Ray move
+errors between processes); the streaming twins are ordinary classes of
+`rig_nb._streaming_errors`, so they pickle by name too.
+
+This module imports nothing of rig_nb (everything imports it): `chat_history` is typed as a list
+of messages without naming their classes, and the twins register themselves here.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
-
-if TYPE_CHECKING:
-    from .core.messages import AnyMessage
+from typing import Any, ClassVar, Literal
 
 __all__ = [
     "CompletionError",
@@ -83,10 +84,10 @@ def describe(exc: BaseException) -> str:
 class RigError(Exception):
     """Base of every rig_nb error; `chat_history` is the conversation when it ended a run."""
 
-    chat_history: list[AnyMessage] | None = None
+    chat_history: list[Any] | None = None
     """Also for a subclass of your own whose `__init__` does not call ours."""
 
-    def __init__(self, *args: object, chat_history: list[AnyMessage] | None = None) -> None:
+    def __init__(self, *args: object, chat_history: list[Any] | None = None) -> None:
         super().__init__(*args)
         self.chat_history = chat_history
 
@@ -105,7 +106,7 @@ class CompletionError(RigError):
 
     kind: ClassVar[str] = "CompletionError"
 
-    def __init__(self, message: str, *, chat_history: list[AnyMessage] | None = None) -> None:
+    def __init__(self, message: str, *, chat_history: list[Any] | None = None) -> None:
         super().__init__(message, chat_history=chat_history)
         self.message = message
 
@@ -210,14 +211,14 @@ class ModelError(CompletionError):
 class PromptError(RigError):
     """The agent loop ended without a final answer; `chat_history` keeps the conversation."""
 
-    def __init__(self, message: str, chat_history: list[AnyMessage] | None = None) -> None:
+    def __init__(self, message: str, chat_history: list[Any] | None = None) -> None:
         super().__init__(message, chat_history=chat_history)
 
 
 class MaxTurnsError(PromptError):
     """The model still asked for tools when the turn budget ran out."""
 
-    def __init__(self, max_turns: int, chat_history: list[AnyMessage], prompt: AnyMessage) -> None:
+    def __init__(self, max_turns: int, chat_history: list[Any], prompt: Any) -> None:
         super().__init__(f"MaxTurnError: (reached max turn limit: {max_turns})", chat_history)
         self.max_turns = max_turns
         self.prompt = prompt
@@ -227,7 +228,7 @@ class OutputValidationError(PromptError):
     """The final answer did not validate into the agent's `output_type`; `raw_text` keeps it."""
 
     def __init__(
-        self, output_type: str, raw_text: str, errors: str, chat_history: list[AnyMessage]
+        self, output_type: str, raw_text: str, errors: str, chat_history: list[Any]
     ) -> None:
         preview = raw_text if len(raw_text) <= 300 else raw_text[:300] + "..."
         super().__init__(
@@ -243,7 +244,7 @@ class OutputValidationError(PromptError):
 class PromptCancelled(PromptError):
     """A hook, a Stop or a cancellation ended the run; `reason` says which."""
 
-    def __init__(self, chat_history: list[AnyMessage], reason: str) -> None:
+    def __init__(self, chat_history: list[Any], reason: str) -> None:
         super().__init__(f"PromptCancelled: {reason}", chat_history)
         self.reason = reason
 
@@ -255,15 +256,13 @@ class HookError(PromptError):
     as itself instead.
     """
 
-    def __init__(
-        self, hook: str, detail: str, chat_history: list[AnyMessage] | None = None
-    ) -> None:
+    def __init__(self, hook: str, detail: str, chat_history: list[Any] | None = None) -> None:
         super().__init__(f"HookError: {hook} {detail}", chat_history)
         self.hook = hook
 
     @classmethod
     def raised(
-        cls, hook: str, exc: BaseException, chat_history: list[AnyMessage] | None = None
+        cls, hook: str, exc: BaseException, chat_history: list[Any] | None = None
     ) -> HookError:
         """`HookError: <hook> raised <ExcType>: <message>` (raise it `from exc`)."""
         return cls(hook, f"raised {describe(exc)}", chat_history)
@@ -286,13 +285,18 @@ class ToolError(RigError):
 class ToolSetError(RigError):
     """A tool set could not run a call."""
 
+    summary: str | None = None
+    """The failing tool's own error text (`ToolCallError: boom`), set by `from_tool_error`."""
+
     @classmethod
     def from_tool_error(cls, error: ToolError) -> ToolSetError:
         """`ToolCallError: {error}`: a tool raising "boom" is `ToolCallError: ToolCallError: boom`.
 
         That doubled prefix is rig's own text (spec T47); the model sees it as the tool's result.
         """
-        return cls(f"ToolCallError: {error}")
+        made = cls(f"ToolCallError: {error}")
+        made.summary = str(error)
+        return made
 
     @classmethod
     def interrupted(cls) -> ToolSetError:
@@ -311,10 +315,17 @@ class ToolNotFoundError(ToolSetError):
 class ToolServerError(RigError):
     """The tool server failed; its text is what the model gets back as the tool result."""
 
+    summary: str | None = None
+    """What failed, with one prefix (`ToolCallError: boom`, `ToolNotFoundError: f`), for people;
+    `str()` is rig's text (`Toolset error: ToolCallError: ToolCallError: boom`). Set by
+    `toolset`."""
+
     @classmethod
     def toolset(cls, error: ToolSetError) -> ToolServerError:
         """`Toolset error: {error}`."""
-        return cls(f"Toolset error: {error}")
+        made = cls(f"Toolset error: {error}")
+        made.summary = error.summary or str(error)
+        return made
 
     @classmethod
     def definitions(cls, error: Exception) -> ToolServerError:
@@ -348,9 +359,7 @@ class StreamingError(RigError):
         """The streaming form of `error`: same attributes, `str()` prefixed with its family."""
         if isinstance(error, StreamingError) and "error" in error.__dict__:
             return error
-        from ._streaming_errors import twin_of
-
-        cls = twin_of(type(error))
+        cls = streaming_twin(type(error))
         wrapped = cls.__new__(cls, *error.args)
         wrapped.__dict__.update(error.__dict__)
         wrapped.error = error
@@ -362,3 +371,23 @@ class StreamingError(RigError):
             return super().__str__()
         family = next((f for f in _FAMILIES if isinstance(self, f)), RigError)
         return f"{family.__name__}: {inner}"
+
+
+_TWINS: dict[type[RigError], type[StreamingError]] = {}
+
+
+def register_streaming_twins(twins: dict[type[RigError], type[StreamingError]]) -> None:
+    """Record the errors' streaming twins (`rig_nb._streaming_errors` calls it on import).
+
+    The twins subclass this module's errors, so they live above it; `import rig_nb` imports them.
+    """
+    _TWINS.update(twins)
+
+
+def streaming_twin(cls: type[RigError]) -> type[StreamingError]:
+    """The twin of `cls`, or of its nearest rig_nb ancestor (`StreamingError` for `RigError`)."""
+    for base in cls.__mro__:
+        twin = _TWINS.get(base)
+        if twin is not None:
+            return twin
+    return StreamingError

@@ -1,22 +1,20 @@
-"""The agent core: messages, streaming items, tools, hooks and the multi-turn loop.
+"""The agent core, and the building blocks for custom models and tools.
+
+`rig_nb` re-exports what most code needs (`Agent`, `tool`, the messages, the stream items); this
+package adds what a custom model, tool set or provider is written against: the raw choices a
+model yields (`RawText`, `RawToolCall`, ..., `RawFinal`), `ProviderResponse`, the content unions,
+`rag_text` and `new_internal_call_id`.
+
+```python
+from rig_nb.core import CompletionRequest, RawFinal, RawStreamingChoice, RawText, rag_text
+```
 
 No IPython, no ipywidgets, no httpx in here: providers and the notebook layer build on it.
 """
 
-from ._accumulator import (
-    StreamingCompletionResponse,
-)
-from ._turn import (
-    merge_reasoning_blocks,
-    value_to_json_string,
-)
-from .agent import (
-    Agent,
-    CompletionModel,
-    CompletionRequest,
-    VectorIndex,
-)
-from .content import (
+from .._exports import publish as _publish
+from ._agent import Agent
+from ._content import (
     Audio,
     Base64,
     DocumentContent,
@@ -24,12 +22,6 @@ from .content import (
     Image,
     ImageMediaType,
     Raw,
-    Reasoning,
-    ReasoningContent,
-    ReasoningEncrypted,
-    ReasoningRedacted,
-    ReasoningSummary,
-    ReasoningText,
     String,
     Text,
     ToolCall,
@@ -40,12 +32,8 @@ from .content import (
     Url,
     Video,
 )
-from .hooks import (
-    HookAction,
-    PromptHook,
-    ToolCallHookAction,
-)
-from .messages import (
+from ._hooks import HookAction, PromptHook, ToolCallHookAction
+from ._messages import (
     AnyMessage,
     AssistantContent,
     AssistantMessage,
@@ -63,13 +51,8 @@ from .messages import (
     rag_text,
     save_history,
 )
-from .request import (
-    PromptStream,
-    StreamingPromptRequest,
-)
-from .streaming import (
-    FinalResponse,
-    MultiTurnStreamItem,
+from ._model import CompletionModel, CompletionRequest, VectorIndex
+from ._raw import (
     ProviderResponse,
     RawFinal,
     RawMessageId,
@@ -79,6 +62,23 @@ from .streaming import (
     RawText,
     RawToolCall,
     RawToolCallDelta,
+    ToolCallArgsDelta,
+    ToolCallDeltaContent,
+    ToolCallNameDelta,
+    new_internal_call_id,
+)
+from ._reasoning import (
+    Reasoning,
+    ReasoningContent,
+    ReasoningEncrypted,
+    ReasoningRedacted,
+    ReasoningSummary,
+    ReasoningText,
+)
+from ._request import PromptStream, StreamingPromptRequest
+from ._streaming import (
+    FinalResponse,
+    MultiTurnStreamItem,
     StreamAssistantItem,
     StreamedAssistantContent,
     StreamedFinal,
@@ -88,19 +88,15 @@ from .streaming import (
     StreamedToolCallDelta,
     StreamedToolResult,
     StreamUserItem,
-    ToolCallArgsDelta,
-    ToolCallDeltaContent,
-    ToolCallNameDelta,
     item_from_wire,
-    new_internal_call_id,
 )
-from .tools import (
-    FunctionTool,
-    Tool,
-    ToolDefinition,
-    ToolSet,
-    tool,
+from ._tool_output import (
+    ToolDisplay,
+    ToolOutput,
+    ToolOutputConverter,
+    register_tool_output,
 )
+from ._tools import FunctionTool, Tool, ToolDefinition, ToolSet, tool
 
 __all__ = [
     "Agent",
@@ -123,7 +119,6 @@ __all__ = [
     "ImageMediaType",
     "item_from_wire",
     "load_history",
-    "merge_reasoning_blocks",
     "Message",
     "MultiTurnStreamItem",
     "new_internal_call_id",
@@ -146,6 +141,7 @@ __all__ = [
     "ReasoningRedacted",
     "ReasoningSummary",
     "ReasoningText",
+    "register_tool_output",
     "save_history",
     "StreamAssistantItem",
     "StreamedAssistantContent",
@@ -155,7 +151,6 @@ __all__ = [
     "StreamedToolCall",
     "StreamedToolCallDelta",
     "StreamedToolResult",
-    "StreamingCompletionResponse",
     "StreamingPromptRequest",
     "StreamUserItem",
     "String",
@@ -171,7 +166,10 @@ __all__ = [
     "ToolChoice",
     "ToolChoiceSpecific",
     "ToolDefinition",
+    "ToolDisplay",
     "ToolFunction",
+    "ToolOutput",
+    "ToolOutputConverter",
     "ToolResult",
     "ToolResultContent",
     "ToolSet",
@@ -180,7 +178,23 @@ __all__ = [
     "Usage",
     "UserContent",
     "UserMessage",
-    "value_to_json_string",
     "VectorIndex",
     "Video",
 ]
+
+_publish(globals(), __all__, __name__)
+
+# Internals that earlier versions of rig_nb.core exported: still importable, not the API.
+_MOVED = {
+    "StreamingCompletionResponse": "rig_nb.core._accumulator",
+    "merge_reasoning_blocks": "rig_nb.core._turn",
+    "value_to_json_string": "rig_nb.core._turn",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _MOVED:
+        import importlib
+
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .content import Reasoning, ReasoningContent, ReasoningText, Text, ToolCall
-from .messages import AssistantContent
-from .streaming import (
+from ._content import Text, ToolCall
+from ._messages import AssistantContent
+from ._raw import (
     ProviderResponse,
     RawFinal,
     RawMessageId,
@@ -18,6 +18,9 @@ from .streaming import (
     RawText,
     RawToolCall,
     RawToolCallDelta,
+)
+from ._reasoning import Reasoning, ReasoningContent, ReasoningText
+from ._streaming import (
     StreamedAssistantContent,
     StreamedFinal,
     StreamedReasoningDelta,

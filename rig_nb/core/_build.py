@@ -6,14 +6,15 @@ import asyncio
 import json
 
 from ..errors import RequestError, ToolServerError
-from .agent import Agent, CompletionRequest
-from .messages import AnyMessage, Document, Message, rag_text
+from ._messages import AnyMessage, Document, Message, rag_text
+from ._model import CompletionRequest
+from ._spec import AgentSpec
 
 __all__ = ["build_request"]
 
 
 async def build_request(
-    agent: Agent, prompt: AnyMessage, snapshot: list[AnyMessage]
+    agent: AgentSpec, prompt: AnyMessage, snapshot: list[AnyMessage]
 ) -> CompletionRequest:
     """System preamble, history and prompt; static and dynamic documents; tool definitions.
 

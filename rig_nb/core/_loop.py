@@ -26,7 +26,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -43,13 +43,15 @@ from ..errors import (
 )
 from ._accumulator import StreamingCompletionResponse
 from ._build import build_request
-from ._turn import Turn, merge_reasoning_blocks, result_message, value_to_json_string
-from ._wire import describe_errors
-from .content import Reasoning, Text, ToolResult
-from .hooks import HookAction, ToolCallHookAction
-from .messages import AnyMessage, AssistantMessage, Message, Usage, rag_text
-from .output import parse_output
-from .streaming import (
+from ._content import Text, ToolResult
+from ._hooks import HookAction, ToolCallHookAction
+from ._messages import AnyMessage, AssistantMessage, Message, Usage, rag_text
+from ._model import CompletionRequest
+from ._output import parse_output
+from ._raw import ToolCallNameDelta
+from ._reasoning import Reasoning
+from ._spec import RunSpec
+from ._streaming import (
     FinalResponse,
     MultiTurnStreamItem,
     StreamAssistantItem,
@@ -60,14 +62,12 @@ from .streaming import (
     StreamedToolCallDelta,
     StreamedToolResult,
     StreamUserItem,
-    ToolCallNameDelta,
 )
-from .tools import tool_failure
-from .tracing import AgentTracer
-
-if TYPE_CHECKING:
-    from .agent import CompletionRequest
-    from .request import StreamingPromptRequest
+from ._tool_output import ToolOutput
+from ._tools import tool_failure
+from ._tracing import AgentTracer
+from ._turn import Turn, merge_reasoning_blocks, result_message, value_to_json_string
+from ._wire import describe_errors
 
 logger = logging.getLogger("rig_nb.agent")
 
@@ -77,7 +77,7 @@ __all__ = ["RunLoop"]
 class RunLoop:
     """One run of the agent loop; `items()` is the generator, the rest is its state."""
 
-    def __init__(self, request: StreamingPromptRequest) -> None:
+    def __init__(self, request: RunSpec) -> None:
         self.request = request
         self.agent = request.agent
         self.input_history: list[AnyMessage] = list(request.chat_history or [])
@@ -302,6 +302,7 @@ class RunLoop:
             raise ModelError.from_exception(problem) from exc
         hook = self.request.hook
         action = await self._ask("on_tool_call", name, call.call_id, iid, args) if hook else None
+        failure: str | None = None
         if action is not None and action.kind == "skip":
             logger.info("Tool call rejected", extra={"tool_name": name, "reason": action.reason})
             result = action.reason
@@ -316,14 +317,18 @@ class RunLoop:
                     # would reach a notebook cell's stderr through logging's last resort.
                     logger.info("Error while calling tool: %s", error)
                     result = str(error)
+                    failure = error.summary or result
                 record(result)
             turn.record(call, result)
             if hook is not None:
                 await self._ask("on_tool_result", name, call.call_id, iid, args, result)
         content = ToolResult.from_tool_output(result)
         tool_result = ToolResult(id=call.id, call_id=call.call_id, content=content)
+        display = result.display if isinstance(result, ToolOutput) else None
         return StreamUserItem(
-            content=StreamedToolResult(tool_result=tool_result, internal_call_id=iid)
+            content=StreamedToolResult(
+                tool_result=tool_result, internal_call_id=iid, error=failure, display=display
+            )
         )
 
     async def _open(self, request: CompletionRequest) -> AsyncIterator[Any]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .content import Reasoning, ReasoningText, Text, ToolCall, ToolResult
-from .messages import AnyMessage, AssistantMessage, UserMessage
+from ._content import Text, ToolCall, ToolResult
+from ._messages import AnyMessage, AssistantMessage, UserMessage
+from ._reasoning import Reasoning, ReasoningText
 
 __all__ = ["Turn", "merge_reasoning_blocks", "result_message", "value_to_json_string"]
 

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._runtime import RunInterrupted, RunKeyboardInterrupt, Session, run_cell, session_for
-from .agent_magic import AgentMagics, kernel_can_await, transform_agent_cells
+from .._exports import publish as _publish
+from ..kernel._cell_log import CellLog
+from ._magic import AgentMagics, kernel_can_await, transform_agent_cells
+from ._runtime import RunInterrupted, RunKeyboardInterrupt, Session, session_for
+from ._runtime import run_cell as run_cell  # what a rewritten `%%agent` cell awaits
 
 __all__ = [
     "AgentMagics",
+    "load_ipython_extension",
     "RunInterrupted",
     "RunKeyboardInterrupt",
     "Session",
-    "kernel_can_await",
-    "load_ipython_extension",
-    "run_cell",
     "session_for",
-    "transform_agent_cells",
     "unload_ipython_extension",
 ]
 
@@ -28,13 +28,29 @@ __all__ = [
 def load_ipython_extension(shell: Any) -> None:
     """Register the magics; where the kernel can await, make `%%agent` cells awaited cells."""
     shell.register_magics(AgentMagics(shell))
+    session = session_for(shell)
+    if session.cells is None:  # {In[-1]} where IPython numbers no cells (nbval)
+        session.cells = CellLog(shell)
+        shell.events.register("post_run_cell", session.cells.record)
     transformers: list[Any] = shell.input_transformers_cleanup
     if kernel_can_await(shell) and transform_agent_cells not in transformers:
         transformers.insert(0, transform_agent_cells)
 
 
 def unload_ipython_extension(shell: Any) -> None:
-    """Undo `load_ipython_extension`'s transformer (IPython keeps the magics)."""
+    """Undo `load_ipython_extension`'s transformer (IPython keeps the magics); close MCP servers."""
     transformers: list[Any] = shell.input_transformers_cleanup
     while transform_agent_cells in transformers:
         transformers.remove(transform_agent_cells)
+    session = session_for(shell)
+    if session.cells is not None:
+        shell.events.unregister("post_run_cell", session.cells.record)
+        session.cells = None
+    servers = session.mcp_servers
+    if servers:
+        from rig_nb.mcp._magic import close_session
+
+        close_session(servers)
+
+
+_publish(globals(), __all__, __name__)

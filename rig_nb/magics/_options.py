@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from ..core.agent import Agent, CompletionModel
-from ..core.tools import FunctionTool, Tool
+from ..core import Agent, CompletionModel, FunctionTool, Tool
 from ..errors import UserError
+from ..kernel._variables import UNSAFE_ATTRIBUTES
 
 __all__ = ["CellOptions", "interpolate", "parse_cell_line", "resolve_model", "resolve_tools"]
 
@@ -28,9 +29,7 @@ __all__ = ["CellOptions", "interpolate", "parse_cell_line", "resolve_model", "re
     "-t", "--tools", nargs="+", default=None, help="names of functions or @tools in the namespace"
 )
 @argument("--max-turns", type=int, default=None, help="turn budget: at most N + 2 model calls")
-@argument(
-    "-a", "--approve", choices=["ask", "auto", "deny"], default=None, help="tool approval policy"
-)
+@argument("--approve", choices=["ask", "auto", "deny"], default=None, help="tool approval policy")
 @argument(
     "--approve-tool",
     action="append",
@@ -44,6 +43,20 @@ __all__ = ["CellOptions", "interpolate", "parse_cell_line", "resolve_model", "re
 @argument("--no-widget", action="store_true", help="stream plain text instead of the widget")
 @argument(
     "--output", default=None, help="a pydantic model in the namespace: the answer is parsed into it"
+)
+@argument(
+    "-a",
+    "--attach",
+    action="append",
+    default=[],
+    metavar="PATH",
+    help="attach a file: an image, a PDF or a text file (repeatable)",
+)
+@argument("--budget", type=int, default=None, help="characters per object put in the prompt")
+@argument(
+    "--kernel-tools",
+    action="store_true",
+    help="give the agent list_variables, inspect_variable and run_python (asks first)",
 )
 @argument("--record", default=None, metavar="PATH", help="record the model's exchanges (cassette)")
 @argument("--replay", default=None, metavar="PATH", help="answer from a cassette, offline, no key")
@@ -66,6 +79,9 @@ class CellOptions:
     history_var: str | None = None
     no_widget: bool = False
     output: str | None = None
+    attach: list[str] = field(default_factory=list[str])
+    budget: int | None = None
+    kernel_tools: bool = False
     record: str | None = None
     replay: str | None = None
 
@@ -95,6 +111,14 @@ def parse_cell_line(line: str) -> CellOptions:
     if args.record and args.replay:
         raise UsageError("--record and --replay exclude each other: record once, then replay")
     tools = [t for entry in args.tools for t in entry.split(",") if t] if args.tools else None
+    for path in args.attach:
+        if path in ("ask", "auto", "deny") and not Path(path).exists():
+            raise UsageError(
+                f"-a attaches a file (there is no file {path!r}); the approval policy is "
+                f"--approve {path}"
+            )
+    if args.budget is not None and args.budget < 200:
+        raise UsageError(f"--budget is characters per object, at least 200; got {args.budget}")
     return CellOptions(
         model=args.model,
         system=args.system,
@@ -107,6 +131,9 @@ def parse_cell_line(line: str) -> CellOptions:
         history_var=args.history_var,
         no_widget=args.no_widget,
         output=args.output,
+        attach=list(args.attach),
+        budget=args.budget,
+        kernel_tools=args.kernel_tools,
         record=args.record,
         replay=args.replay,
     )
@@ -127,7 +154,7 @@ def resolve_model(ref: str, namespace: Mapping[str, Any]) -> CompletionModel | A
             f"unknown model {ref!r}: use 'vendor:model' (e.g. openai:gpt-4o-mini) or the name of a "
             "model or Agent variable"
         )
-    from .. import model
+    from ..providers import model  # here, not at the top: loading the magics imports no httpx
 
     try:
         return model(ref)
@@ -178,19 +205,25 @@ def resolve_system(ref: str | None, namespace: Mapping[str, Any]) -> str | None:
 _FIELD = re.compile(r"\{([^\W\d]\w*(?:\.[^\W\d]\w*)*)\}")
 """A field: `{name}` or `{name.attr.attr}`, nothing else (no spaces, specs, indexing, calls)."""
 _BRACE = re.compile(r"[{}]")
-_UNSAFE = frozenset(
-    {
-        # Public attributes that lead to a module's globals or a stack frame (as jinja2's
-        # sandbox lists them): a field never walks into another namespace.
-        *("f_globals", "f_locals", "f_builtins", "f_back", "f_code"),
-        *("gi_frame", "gi_code", "cr_frame", "cr_code", "ag_frame", "ag_code"),
-        *("tb_frame", "tb_next", "func_globals", "func_code", "mro"),
-    }
-)
+_CELL = re.compile(r"\{(In|Out|Err)\[(-?\d+)\]\}")
+"""A cell reference: `{In[3]}`, `{Out[-1]}`, `{Err[-1]}` (an integer index, nothing else)."""
+_UNSAFE = UNSAFE_ATTRIBUTES
 _MISSING = object()
 
 
-def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
+Render = Callable[[Any, str], "str | None"]
+"""The text of a field's value (given the field as typed), or `None` for `str(value)`."""
+CellReader = Callable[[str, int], Any]
+"""`("Out", 3)` -> the value of `Out[3]`; raises `UserError` when there is none."""
+
+
+def interpolate(
+    text: str,
+    namespace: Mapping[str, Any],
+    *,
+    render: Render | None = None,
+    cells: CellReader | None = None,
+) -> str:
     """Fill `{name}` / `{name.attr}` fields of a `%%agent` prompt from the namespace.
 
     The rules (README "In Jupyter"):
@@ -206,6 +239,11 @@ def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
     * `{{` is a literal `{` and the `}}` that closes it a literal `}`, as in `str.format`:
       `{{x}}` sends `{x}`, `{{"a": 1}}` sends `{"a": 1}`. Every other brace is sent as typed, so
       text without `{{` and without fields is never altered (`{"a": {"b": 1}}`, `a }} b`).
+    * With `cells`, `{In[n]}`, `{Out[n]}` and `{Err[n]}` (an integer `n`, `-1` the latest) are
+      read through it (IPython's history, never the namespace): the only fields with an index.
+      One that does not exist is a `UsageError`.
+    * `render` gives a value's text (a DataFrame's description, an image's line); by default,
+      and where it returns `None`, the text is `str(value)`.
     """
     out: list[str] = []
     opened: list[bool] = []
@@ -220,8 +258,12 @@ def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
             index = at + 2
         elif text[at] == "{":
             field = _FIELD.match(text, at)
-            if field is not None:
-                out.append(_read(field.group(1), namespace, field.group(0)))
+            cell = _CELL.match(text, at) if cells is not None else None
+            if cell is not None and cells is not None:
+                out.append(_cell(cell, cells, render))
+                index = cell.end()
+            elif field is not None:
+                out.append(_read(field.group(1), namespace, field.group(0), render))
                 index = field.end()
             else:
                 opened.append(False)
@@ -237,7 +279,16 @@ def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
-def _read(chain: str, namespace: Mapping[str, Any], typed: str) -> str:
+def _cell(match: re.Match[str], cells: CellReader, render: Render | None) -> str:
+    typed = match.group(0)
+    try:
+        value = cells(match.group(1), int(match.group(2)))
+    except UserError as exc:
+        raise UsageError(f"{typed} in the prompt: {exc}") from None
+    return _text(value, typed, render)
+
+
+def _read(chain: str, namespace: Mapping[str, Any], typed: str, render: Render | None) -> str:
     """The text of one field; `typed` when its name is not a variable."""
     head, *attributes = chain.split(".")
     if head not in namespace:
@@ -258,6 +309,18 @@ def _read(chain: str, namespace: Mapping[str, Any], typed: str) -> str:
             ) from None
         if value is _MISSING:
             return typed
+    return _text(value, typed, render)
+
+
+def _text(value: Any, typed: str, render: Render | None) -> str:
+    try:
+        text = render(value, typed) if render is not None else None
+    except UserError as exc:
+        raise UsageError(f"{typed} in the prompt: {exc}") from None
+    except Exception as exc:
+        raise UsageError(f"{typed} in the prompt: rendering raised {_one_line(exc)}") from None
+    if text is not None:
+        return text
     try:
         return str(value)
     except Exception as exc:

@@ -18,9 +18,9 @@ from IPython.core.error import UsageError
 from IPython.core.getipython import get_ipython
 from IPython.display import display
 
-from ..core.agent import Agent
-from ..core.messages import AnyMessage
-from ..core.streaming import (
+from ..core import (
+    Agent,
+    AnyMessage,
     FinalResponse,
     MultiTurnStreamItem,
     StreamAssistantItem,
@@ -29,17 +29,18 @@ from ..core.streaming import (
     StreamUserItem,
 )
 from ..errors import PromptCancelled, RigError
-from ..widgets.approval import ApprovalPolicy
-from ..widgets.stream_view import AgentView
+from ..kernel import kernel_tools
+from ..kernel._cell_log import CellLog
+from ..widgets import AgentView, ApprovalPolicy
 from ._options import (
     CellOptions,
-    interpolate,
     parse_cell_line,
     resolve_model,
     resolve_output_type,
     resolve_system,
     resolve_tools,
 )
+from ._prompt import cell_prompt
 
 __all__ = ["RunInterrupted", "RunKeyboardInterrupt", "Session", "run_cell", "session_for"]
 
@@ -65,6 +66,10 @@ class Session:
     """The view of the latest `%%agent` cell (its `stop()`, `state`, `last_run`)."""
     out: str = "agent_result"
     history_var: str = "agent_history"
+    mcp_servers: dict[str, Any] = field(default_factory=dict[str, Any])
+    """`%agent mcp add`'s servers (name -> `rig_nb.mcp.MCPServer`); every cell gets their tools."""
+    cells: CellLog | None = None
+    """The cells run since the extension loaded (`{In[-1]}` where IPython numbers no cells)."""
 
     def merged(self, options: CellOptions) -> CellOptions:
         """The cell's options over the session defaults."""
@@ -81,12 +86,17 @@ class Session:
             history_var=options.history_var or self.history_var,
             no_widget=options.no_widget or d.no_widget,
             output=options.output or d.output,
+            attach=list(options.attach),  # files go with one cell, never a default
+            budget=options.budget if options.budget is not None else d.budget,
+            kernel_tools=options.kernel_tools or d.kernel_tools,
             record=options.record or (None if options.replay else d.record),
             replay=options.replay or (None if options.record else d.replay),
         )
 
     def set_defaults(self, options: CellOptions) -> None:
         """`%agent defaults ...`: remember what was given."""
+        if options.attach:
+            raise UsageError("-a attaches a file to one %%agent cell; it cannot be a default")
         self.defaults = self.merged(options)
         self.defaults.new = False
         if options.out:
@@ -120,6 +130,14 @@ class Session:
             )
         found = resolve_model(options.model, namespace)
         tools = resolve_tools(options.tools or [], namespace)
+        if options.kernel_tools:  # a tool of the cell's own with the same name wins
+            taken = {t.name for t in tools}
+            own = kernel_tools(namespace, budget=options.budget)
+            tools += [t for t in own if t.name not in taken]
+        if self.mcp_servers:
+            from rig_nb.mcp._magic import session_tools
+
+            tools += session_tools(self.mcp_servers, tools)
         system = resolve_system(options.system, namespace)
         output_type = resolve_output_type(options.output, namespace)
         if isinstance(found, Agent):
@@ -232,9 +250,7 @@ async def run_cell(line: str, body: str) -> None:
     options = session.merged(parse_cell_line(line))
     namespace: dict[str, Any] = shell.user_ns
     agent = session.build_agent(options, namespace)
-    prompt = interpolate(body, namespace).strip()
-    if not prompt:
-        raise UsageError("the %%agent cell is empty: write the prompt under the %%agent line")
+    prompt = cell_prompt(body, shell, options, session.cells)
     if options.new:
         session.history = []
         session.always_allowed.clear()  # "Always allow" belongs to the conversation

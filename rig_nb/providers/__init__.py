@@ -24,14 +24,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from .._exports import publish as _publish
 from ..errors import UserError
+from ._anthropic import AnthropicModel, AnthropicResponse
 from ._base import HttpModel
-from ._http import HttpSettings
-from .anthropic import AnthropicModel, AnthropicResponse
-from .gemini import GeminiModel, GeminiResponse
-from .ollama import OllamaModel, OllamaResponse
-from .openai_chat import OpenAIChatModel, OpenAIChatResponse
-from .openai_responses import OpenAIResponsesModel, OpenAIResponsesResponse
+from ._gemini import GeminiModel, GeminiResponse
+from ._ollama import OllamaModel, OllamaResponse
+from ._openai_chat import OpenAIChatModel, OpenAIChatResponse
+from ._openai_responses import OpenAIResponsesModel, OpenAIResponsesResponse
+from ._settings import HttpSettings
 
 __all__ = [
     "AnthropicModel",
@@ -40,15 +41,14 @@ __all__ = [
     "GeminiResponse",
     "HttpModel",
     "HttpSettings",
+    "model",
     "OllamaModel",
     "OllamaResponse",
     "OpenAIChatModel",
     "OpenAIChatResponse",
     "OpenAIResponsesModel",
     "OpenAIResponsesResponse",
-    "model",
 ]
-
 _COMPATIBLE = {
     # prefix: (provider name, default base URL, key variable)
     "openrouter": ("openrouter", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY"),
@@ -88,3 +88,6 @@ def model(spec: str, **kwargs: Any) -> HttpModel:
         f"{', '.join([*_NATIVE, *_COMPATIBLE])}, or OpenAIChatModel(name, base_url=...) for any "
         "OpenAI-compatible server"
     )
+
+
+_publish(globals(), __all__, __name__)

@@ -12,7 +12,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..core.streaming import RawStreamingChoice, RawText
+from ..core import RawStreamingChoice, RawText
 
 __all__ = ["BufferedLines", "StreamEnded", "batches", "merge_text"]
 

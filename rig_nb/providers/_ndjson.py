@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, TypeVar, overload
 
 from ..errors import ResponseError
 from ._lines import BufferedLines, batches
 
 __all__ = ["aiter_ndjson_batches", "decode_ndjson_line"]
 
+R = TypeVar("R", bound=Mapping[str, Any])
 
-def decode_ndjson_line(line: str, provider: str) -> dict[str, Any] | None:
-    """One JSON object per line; blank lines are skipped, anything else is a `ResponseError`."""
+
+@overload
+def decode_ndjson_line(line: str, provider: str) -> dict[str, Any] | None: ...
+@overload
+def decode_ndjson_line(line: str, provider: str, record: type[R]) -> R | None: ...
+def decode_ndjson_line(line: str, provider: str, record: object = None) -> Any:
+    """One JSON object per line, as a `record` of `_records` (typing only: free at run time).
+
+    Blank lines are skipped; anything else that is not a JSON object is a `ResponseError`.
+    """
     text = line.strip()
     if not text:
         return None

@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.streaming import (
+from ..core import (
     RawStreamingChoice,
     RawToolCall,
     RawToolCallDelta,
@@ -24,6 +24,7 @@ from ..core.streaming import (
     ToolCallNameDelta,
     new_internal_call_id,
 )
+from ._records import ChatFunctionDelta, ChatToolCallDelta
 
 __all__ = ["ToolCallAssembler"]
 
@@ -56,11 +57,11 @@ class ToolCallAssembler:
         self._calls[(0, index) if index is not None else (1, self._seq)] = call
         return call
 
-    def feed(self, entry: dict[str, Any]) -> list[RawStreamingChoice]:
+    def feed(self, entry: ChatToolCallDelta) -> list[RawStreamingChoice]:
         """Take one tool-call delta; return the deltas (and an evicted call) to emit."""
         index: Any = entry.get("index")
         call_id = entry.get("id") or ""
-        function: dict[str, Any] = entry.get("function") or {}
+        function: ChatFunctionDelta = entry.get("function") or {}
         name = function.get("name") or ""
         arguments: Any = function.get("arguments")
         out: list[RawStreamingChoice] = []

@@ -8,8 +8,9 @@ from rig_nb.testing import RecordingModel, ReplayModel   # record a run once, re
 `RecordingModel` and `ReplayModel` import httpx when first used (`import rig_nb.testing` does not).
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._exports import publish as _publish
 from ._cassette import CassetteError, UnrecordedRequest
 from ._scripted import (
     Delay,
@@ -23,7 +24,7 @@ from ._scripted import (
     words,
 )
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # loaded on first use (module __getattr__ below): they import httpx
     from ._record import RecordingModel
     from ._replay import ReplayModel
 
@@ -42,15 +43,22 @@ __all__ = [
     "UnrecordedRequest",
     "words",
 ]
+_LAZY = {"RecordingModel", "ReplayModel"}
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name == "RecordingModel":
-        from ._record import RecordingModel
+        from ._record import RecordingModel as found
+    elif name == "ReplayModel":
+        from ._replay import ReplayModel as found
+    else:
+        raise AttributeError(f"module 'rig_nb.testing' has no attribute {name!r}")
+    _publish({name: found}, [name], __name__)
+    return found
 
-        return RecordingModel
-    if name == "ReplayModel":
-        from ._replay import ReplayModel
 
-        return ReplayModel
-    raise AttributeError(f"module 'rig_nb.testing' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
+_publish(globals(), [name for name in __all__ if name not in _LAZY], __name__)

@@ -8,10 +8,16 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..core import (
+    CompletionRequest,
+    RawFinal,
+    RawStreamingChoice,
+    RawText,
+    RawToolCall,
+    Usage,
+    rag_text,
+)
 from ..core._wire import Frozen
-from ..core.agent import CompletionRequest
-from ..core.messages import Usage, rag_text
-from ..core.streaming import RawFinal, RawStreamingChoice, RawText, RawToolCall
 
 __all__ = [
     "Delay",

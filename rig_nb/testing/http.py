@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["Reply", "ReplayTransport"]
+__all__ = ["ReplayTransport", "Reply"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,14 +1,11 @@
-"""The hook an `AgentView` gives a run: your hook first, then the view's approval buttons."""
+"""The hook an `AgentView` gives a run: your hook first, then the view's approval desk."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..core.hooks import HookAction, PromptHook, ToolCallHookAction
-from ..core.messages import AnyMessage
-
-if TYPE_CHECKING:
-    from .stream_view import AgentView
+from ..core import AnyMessage, HookAction, PromptHook, ToolCallHookAction
+from ._approvals import Approvals
 
 __all__ = ["ViewHook"]
 
@@ -16,8 +13,8 @@ __all__ = ["ViewHook"]
 class ViewHook(PromptHook):
     """Your hook first, then the view's approvals."""
 
-    def __init__(self, view: AgentView, inner: PromptHook | None) -> None:
-        self.view = view
+    def __init__(self, approvals: Approvals, inner: PromptHook | None) -> None:
+        self.approvals = approvals
         self.inner = inner
 
     async def on_completion_call(
@@ -43,9 +40,9 @@ class ViewHook(PromptHook):
         if self.inner is not None:
             action = await self.inner.on_tool_call(tool_name, tool_call_id, internal_call_id, args)
             if action is not None and action.kind != "continue":
-                self.view._status(internal_call_id, "skipped", action.reason)
+                self.approvals.mark(internal_call_id, "skipped", action.reason)
                 return action
-        return await self.view.decide(tool_name, internal_call_id)
+        return await self.approvals.decide(tool_name, internal_call_id)
 
     async def on_tool_result(
         self,

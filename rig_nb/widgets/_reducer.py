@@ -1,59 +1,80 @@
 """Pure: stream items in, view state out. No IPython, no widgets; unit-tested on every item kind.
 
-The state is plain JSON (it is synced to the browser as is). Every string in it is untrusted model
-or tool output: the front end renders it as text or sanitised markdown, never as HTML.
-
-```
-{"status": "running" | "waiting" | "done" | "error" | "cancelled",
- "prompt": str, "blocks": [block, ...], "usage": {"turns": [usage...], "total": usage | None},
- "error": str | None, "notices": [str, ...], "final": str | None}
-block = {"kind": "text", "turn": n, "text": str}
-      | {"kind": "reasoning", "turn": n, "text": str, "done": bool}
-      | {"kind": "tool", "turn": n, "id": internal_call_id, "call_id": str, "name": str,
-         "args": str,
-         "status": "streaming" | "called" | "waiting" | "running" | "done" | "skipped" | "error",
-         "decision": str | None, "result": {"text": str, "json": bool, "images": [image...]} | None}
-image = {"mime": "image/png", "data": base64} | {"url": "https://..."}
-```
+The state is a `_ViewStateData`: plain JSON, synced to the browser as is. A tool card's
+`failed` flag comes from the loop (`StreamedToolResult.error`), never from the result's text.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..core.content import Base64, Image, Reasoning, Text, ToolResult, Url
-from ..core.messages import Usage
-from ..core.streaming import (
+from ..core import (
+    Base64,
     FinalResponse,
+    Image,
     MultiTurnStreamItem,
-    StreamedFinal,
+    Reasoning,
     StreamedReasoningDelta,
     StreamedText,
     StreamedToolCall,
     StreamedToolCallDelta,
+    StreamedToolResult,
     StreamUserItem,
+    Text,
+    Tool,
     ToolCallNameDelta,
+    Url,
+    Usage,
 )
+from ..core._wire import as_object
+from ._protocol import (
+    CodeView,
+    ImageRef,
+    ReasoningBlock,
+    RichView,
+    TextBlock,
+    ToolBlock,
+    ToolStatus,
+)
+from ._protocol import Usage as UsageData
+from ._protocol import ViewState as ViewStateData
 
-__all__ = ["ViewState", "usage_dict"]
+__all__ = ["CodeArguments", "ViewState", "code_arguments", "usage_dict"]
 
-TOOL_FAILURE = "Toolset error: "
-"""How a failed tool call's result starts (spec 1.7): shown as an error on its card."""
+CodeArguments = Mapping[str, tuple[str, str]]
+"""Tool name -> (argument, language): arguments the view shows as highlighted code."""
+
+
+def code_arguments(tools: Iterable[Tool]) -> dict[str, tuple[str, str]]:
+    """The code arguments of these tools (`Tool.code_argument`, `Tool.code_language`)."""
+    return {t.name: (t.code_argument, t.code_language) for t in tools if t.code_argument}
+
+
 _IMAGE_MIMES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
+_ENCRYPTED = "(encrypted reasoning)"
 
 
-def usage_dict(usage: Usage) -> dict[str, int]:
+def usage_dict(usage: Usage) -> UsageData:
     """Usage as plain JSON."""
-    return usage.model_dump()
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
+        "cached_input_tokens": usage.cached_input_tokens,
+        "cache_creation_input_tokens": usage.cache_creation_input_tokens,
+    }
 
 
 class ViewState:
     """The state of one run's view, built item by item."""
 
-    def __init__(self, prompt: str = "") -> None:
-        self.state: dict[str, Any] = {
+    def __init__(self, prompt: str = "", *, code_arguments: CodeArguments | None = None) -> None:
+        """`code_arguments`: tool name -> (argument, language) shown as code on its cards."""
+        self.code_arguments: CodeArguments = dict(code_arguments or {})
+        self.state: ViewStateData = {
             "status": "running",
             "prompt": prompt,
             "blocks": [],
@@ -64,7 +85,7 @@ class ViewState:
         }
         self._turn = 0
         self._after_results = False
-        self._tools: dict[str, dict[str, Any]] = {}
+        self._tools: dict[str, ToolBlock] = {}
         self._chunks: dict[int, list[str]] = {}
         """Text of growing blocks (by index), joined only when a snapshot is taken: appending
         to a block's string for each token would be quadratic on long answers."""
@@ -80,7 +101,7 @@ class ViewState:
             self.state["usage"]["total"] = usage_dict(item.aggregated_usage)
             return
         if isinstance(item, StreamUserItem):
-            self._result(item.content.internal_call_id, item.content.tool_result)
+            self._result(item.content)
             self._after_results = True
             return
         if self._after_results:
@@ -105,15 +126,37 @@ class ViewState:
             block["name"] = call.function.name
             block["args"] = _pretty(call.function.arguments)
             block["status"] = "called"
-        elif isinstance(content, StreamedFinal):
+            block["code"] = self._code(call.function.name, call.function.arguments)
+        else:  # StreamedFinal: the turn's usage
             usage = content.token_usage()
             if usage is not None:
                 self.state["usage"]["turns"].append({"turn": self._turn, **usage_dict(usage)})
 
-    def _last(self, kind: str) -> dict[str, Any] | None:
-        blocks: list[dict[str, Any]] = self.state["blocks"]
-        if blocks and blocks[-1]["kind"] == kind and blocks[-1]["turn"] == self._turn:
-            return blocks[-1]
+    def _code(self, name: str, arguments: Any) -> CodeView | None:
+        """The argument a tool shows as code (`run_python`'s `code`), when it is text."""
+        shown = self.code_arguments.get(name)
+        if shown is None:
+            return None
+        value: Any = arguments
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return None
+        fields = as_object(value)
+        code: Any = fields.get(shown[0]) if fields is not None else None
+        return {"language": shown[1], "text": code} if isinstance(code, str) else None
+
+    def _last_text(self) -> TextBlock | None:
+        block = self.state["blocks"][-1] if self.state["blocks"] else None
+        if block is not None and block["kind"] == "text" and block["turn"] == self._turn:
+            return block
+        return None
+
+    def _last_reasoning(self) -> ReasoningBlock | None:
+        block = self.state["blocks"][-1] if self.state["blocks"] else None
+        if block is not None and block["kind"] == "reasoning" and block["turn"] == self._turn:
+            return block
         return None
 
     def _grow(self, text: str) -> None:
@@ -123,27 +166,30 @@ class ViewState:
         self._stale.add(index)
 
     def _text(self, text: str) -> None:
-        if self._last("text") is None:
+        if self._last_text() is None:
             self.state["blocks"].append({"kind": "text", "turn": self._turn, "text": ""})
         self._grow(text)
 
     def _reasoning_delta(self, text: str) -> None:
-        block = self._last("reasoning")
+        block = self._last_reasoning()
         if block is None or block["done"]:
-            block = {"kind": "reasoning", "turn": self._turn, "text": "", "done": False}
-            self.state["blocks"].append(block)
+            self.state["blocks"].append(
+                {"kind": "reasoning", "turn": self._turn, "text": "", "done": False}
+            )
         self._grow(text)
 
     def _materialize(self) -> None:
-        blocks: list[dict[str, Any]] = self.state["blocks"]
+        blocks = self.state["blocks"]
         for index in self._stale:
-            blocks[index]["text"] = "".join(self._chunks[index])
+            block = blocks[index]
+            if block["kind"] != "tool":
+                block["text"] = "".join(self._chunks[index])
         self._stale.clear()
 
     def _reasoning(self, reasoning: Reasoning) -> None:
         """A full block is the finished form of the deltas before it: shown once, not twice."""
-        text = reasoning.display_text() or "(encrypted reasoning)"
-        blocks: list[dict[str, Any]] = self.state["blocks"]
+        text = reasoning.display_text() or _ENCRYPTED
+        blocks = self.state["blocks"]
         for index in range(len(blocks) - 1, -1, -1):
             block = blocks[index]
             if block["turn"] != self._turn:
@@ -153,35 +199,23 @@ class ViewState:
                 self._chunks[index] = [text]
                 self._stale.discard(index)
                 return
-        block = self._last("reasoning")
-        if block is not None and block["done"] and text == "(encrypted reasoning)":
+        block = self._last_reasoning()
+        if block is not None and block["done"] and text == _ENCRYPTED:
             return  # the encrypted part of a block already shown by its summary
-        self.state["blocks"].append(
-            {"kind": "reasoning", "turn": self._turn, "text": text, "done": True}
-        )
+        blocks.append({"kind": "reasoning", "turn": self._turn, "text": text, "done": True})
 
-    def _tool(self, internal_call_id: str, call_id: str) -> dict[str, Any]:
+    def _tool(self, internal_call_id: str, call_id: str) -> ToolBlock:
         block = self._tools.get(internal_call_id)
         if block is None:
-            block = {
-                "kind": "tool",
-                "turn": self._turn,
-                "id": internal_call_id,
-                "call_id": call_id,
-                "name": "",
-                "args": "",
-                "status": "streaming",
-                "decision": None,
-                "result": None,
-            }
-            self._tools[internal_call_id] = block
+            block = self._tools[internal_call_id] = _new_card(self._turn, internal_call_id)
             self.state["blocks"].append(block)
         if call_id:
             block["call_id"] = call_id
         return block
 
-    def _result(self, internal_call_id: str, result: ToolResult) -> None:
-        block = self._tool(internal_call_id, result.id)
+    def _result(self, streamed: StreamedToolResult) -> None:
+        result = streamed.tool_result
+        block = self._tool(streamed.internal_call_id, result.id)
         texts = [c.text for c in result.content if isinstance(c, Text)]
         text = "\n".join(texts)
         is_json = False
@@ -193,18 +227,23 @@ class ViewState:
         except ValueError:
             pass
         images = [image for c in result.content if isinstance(c, Image) if (image := _image(c))]
-        block["result"] = {"text": text, "json": is_json, "images": images}
+        rich: RichView | None = None
+        if streamed.display is not None:
+            rich = {"mime": streamed.display.mime, "data": streamed.display.data}
+        block["result"] = {"text": text, "json": is_json, "images": images, "rich": rich}
         if block["status"] == "skipped":
             return
-        if text.startswith(TOOL_FAILURE):
-            block["status"] = "error"  # a tool that raised, bad arguments, or no such tool
-            block["decision"] = text.removeprefix(TOOL_FAILURE)
+        if streamed.error is not None:
+            # A tool that raised, bad arguments, or no such tool: the loop says so and what.
+            block["status"], block["failed"], block["decision"] = "error", True, streamed.error
         else:
             block["status"] = "done"
 
     # -- approvals and endings -------------------------------------------------------------------
 
-    def tool_status(self, internal_call_id: str, status: str, decision: str | None = None) -> None:
+    def tool_status(
+        self, internal_call_id: str, status: ToolStatus, decision: str | None = None
+    ) -> None:
         """Mark a tool card: waiting for approval, running, skipped (with why)."""
         block = self._tools.get(internal_call_id)
         if block is None:
@@ -241,7 +280,7 @@ class ViewState:
         """The summed usage so far (also for runs that ended early)."""
         self.state["usage"]["total"] = usage_dict(usage)
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> ViewStateData:
         """A copy to hand to the widget (traitlets compares by value)."""
         self._materialize()
         return copy.deepcopy(self.state)
@@ -252,13 +291,29 @@ class ViewState:
         return "".join(b["text"] for b in self.state["blocks"] if b["kind"] == "text")
 
 
+def _new_card(turn: int, internal_call_id: str) -> ToolBlock:
+    return {
+        "kind": "tool",
+        "turn": turn,
+        "id": internal_call_id,
+        "call_id": "",
+        "name": "",
+        "args": "",
+        "status": "streaming",
+        "failed": False,
+        "decision": None,
+        "result": None,
+        "code": None,
+    }
+
+
 def _pretty(arguments: Any) -> str:
     if isinstance(arguments, str):
         return arguments
     return json.dumps(arguments, indent=2, ensure_ascii=False)
 
 
-def _image(image: Image) -> dict[str, str] | None:
+def _image(image: Image) -> ImageRef | None:
     if isinstance(image.data, Base64):
         # Non-raster types (SVG) travel as data; the front end shows only raster ones.
         kind = image.media_type or "png"

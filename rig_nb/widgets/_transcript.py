@@ -1,12 +1,16 @@
 """The text/plain and text/html forms of a run, for places with no widget front end.
 
 A saved notebook on GitHub, nbconvert HTML, a terminal. Everything is escaped: no HTML from models.
+The state is the widget's `state` trait: a `_protocol.ViewState`, or `{}` before any run.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from typing import Any
+
+from ._protocol import ToolBlock, Usage
 
 __all__ = ["transcript_html", "transcript_text"]
 
@@ -19,7 +23,7 @@ _STATUS = {
 }
 
 
-def _usage_line(usage: dict[str, Any] | None) -> str:
+def _usage_line(usage: Usage | None) -> str:
     if not usage:
         return ""
     return (
@@ -28,7 +32,7 @@ def _usage_line(usage: dict[str, Any] | None) -> str:
     )
 
 
-def _tool_line(block: dict[str, Any]) -> str:
+def _tool_line(block: ToolBlock) -> str:
     args = " ".join(str(block["args"]).split())
     line = f"[tool {block['name']}({args}) - {block['status']}"
     if block.get("decision"):
@@ -43,7 +47,7 @@ def _tool_line(block: dict[str, Any]) -> str:
     return line
 
 
-def transcript_text(state: dict[str, Any]) -> str:
+def transcript_text(state: Mapping[str, Any]) -> str:
     """The run as plain text (what nbval compares)."""
     lines: list[str] = []
     for block in state.get("blocks", []):
@@ -62,7 +66,7 @@ def transcript_text(state: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def transcript_html(state: dict[str, Any]) -> str:
+def transcript_html(state: Mapping[str, Any]) -> str:
     """The run as escaped HTML, styled with JupyterLab's theme variables where they exist."""
     parts: list[str] = []
     for block in state.get("blocks", []):

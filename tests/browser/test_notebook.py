@@ -283,7 +283,7 @@ dreaming = ScriptedModel([[tool_call("no_such_tool", {"q": 1}), final()], ["That
     assert views.nth(0).get_attribute("data-status") == "error"
     assert (
         views.nth(1).locator(".rig-tool-status").inner_text()
-        == "error: ToolCallError: ToolCallError: disk full"
+        == "error: ToolCallError: disk full"  # rig's doubled prefix stays in the history only
     )
     assert "rig-tool-error" in (views.nth(1).locator(".rig-tool").get_attribute("class") or "")
     assert (

@@ -23,7 +23,7 @@ from rig_nb.widgets._reducer import ViewState
 from rig_nb.widgets._transcript import transcript_html
 
 from .conftest import Lab
-from .xss_payloads import PAYLOADS
+from .xss_payloads import BLOCK_PAYLOADS, PAYLOADS
 
 NOTEBOOK_SETUP = """
 %load_ext rig_nb
@@ -62,6 +62,26 @@ model = ScriptedModel([
 """
 
 
+_DOM_REPORT = """() => {
+    const root = document.querySelector('.rig-nb');
+    const hrefs = [...root.querySelectorAll('a, [href]')].map(a => a.getAttribute('href'));
+    const srcs = [...root.querySelectorAll('img, [src]')].map(i => i.getAttribute('src'));
+    const attrs = [...root.querySelectorAll('*')].flatMap(e => [...e.attributes].map(a => a.name));
+    // Inside rendered markdown, only the renderers' classes: a model can't borrow the view's own.
+    const own = /^rig-(md|md-block|codeblock|code-bar|code-lang|code|table|math|button|copy|copy-code)$/;
+    const classes = [...root.querySelectorAll('.rig-md *')].flatMap(e => [...e.classList])
+        .filter(c => c.startsWith('rig-') && !own.test(c));
+    return {
+        scripts: root.querySelectorAll('script, iframe, object, embed, svg, form, base, meta, style, video, audio, marquee, link, annotation-xml, template').length,
+        hrefs, srcs, handlers: attrs.filter(a => a.startsWith('on')),
+        // (an empty style attribute is Playwright's, from hovering; it sets nothing)
+        styles: [...root.querySelectorAll('[style]:not([style=""])')].map(e => e.outerHTML.slice(0, 80)),
+        classes, maths: root.querySelectorAll('math').length,
+        tables: root.querySelectorAll('.rig-md table').length,
+    };
+}"""
+
+
 def _canary(page: Any) -> list[Any]:
     return [frame.evaluate("() => window.__pwned") for frame in page.frames]
 
@@ -86,25 +106,19 @@ def test_no_payload_runs_in_any_field_of_the_live_view(lab: Lab, page: Any) -> N
     page.evaluate(
         "() => document.querySelectorAll('.rig-nb details').forEach(d => { d.open = true; })"
     )
-    for element in view.locator("a, button, input, details, pre, img").all()[:200]:
+    for element in view.locator(
+        "a:visible, button:visible, input:visible, details:visible, pre:visible, img:visible, math:visible"
+    ).all()[:200]:
         element.hover(timeout=2_000, force=True)
     page.wait_for_timeout(500)
     assert _canary(page) == [None] * len(page.frames)
     # Nothing dangerous made it into the DOM.
-    counts = page.evaluate(
-        """() => {
-            const root = document.querySelector('.rig-nb');
-            const hrefs = [...root.querySelectorAll('a')].map(a => a.getAttribute('href'));
-            const srcs = [...root.querySelectorAll('img')].map(i => i.getAttribute('src'));
-            const attrs = [...root.querySelectorAll('*')].flatMap(e => [...e.attributes].map(a => a.name));
-            return {
-                scripts: root.querySelectorAll('script, iframe, object, embed, svg, form, base, meta, style, video, audio, marquee').length,
-                hrefs, srcs, handlers: attrs.filter(a => a.startsWith('on')),
-            };
-        }"""
-    )
+    counts = page.evaluate(_DOM_REPORT)
     assert counts["scripts"] == 0
     assert counts["handlers"] == []
+    assert counts["styles"] == []
+    assert counts["classes"] == []
+    assert counts["maths"] >= 10  # the math payloads rendered as (inert) MathML
     assert all(h.startswith(("https://", "http://", "mailto:")) for h in counts["hrefs"]), counts[
         "hrefs"
     ]
@@ -127,6 +141,53 @@ def test_no_payload_runs_in_any_field_of_the_live_view(lab: Lab, page: Any) -> N
     assert view.locator("img, .rig-muted").count() >= 2  # "[image not shown]" twice
     banner = view.locator(".rig-banner").inner_text()
     assert PAYLOADS[5] in banner
+    assert _canary(page) == [None] * len(page.frames)
+
+
+BLOCK_MODEL = """
+import json
+from rig_nb.testing import ScriptedModel, final
+blocks = json.load(open("xss_block_payloads.json"))
+# Each payload whole, then all of them streamed in 7-character pieces (cut anywhere mid-syntax).
+joined = "\\n\\n".join(blocks)
+model = ScriptedModel([[*[s for p in blocks for s in (p, "\\n\\n")], *[joined[i:i + 7] for i in range(0, len(joined), 7)], final()]])
+"""
+
+
+def test_no_table_math_or_fence_payload_runs_in_the_live_view(lab: Lab, page: Any) -> None:
+    """Multi-line markdown payloads (tables, display math, fences, nested lists) in the answer."""
+    (lab.root / "xss_block_payloads.json").write_text(json.dumps(BLOCK_PAYLOADS))
+    path = lab.write(
+        "xss_blocks",
+        "%load_ext rig_nb",
+        BLOCK_MODEL,
+        "%%agent -m model\nRender these.",
+        'print("CHECK", agent_result.response.count("window.__pwned"))',
+    )
+    lab.open(page, path)
+    lab.command(page, "notebook:run-all-cells")
+    text = lab.output(page, "CHECK", timeout=60_000)
+    assert "CHECK" in text
+    page.wait_for_function("() => document.querySelector('.rig-nb').dataset.status === 'done'")
+    view = page.locator(".rig-nb").first
+    view.locator(".rig-expand").click()  # show the whole transcript
+    for element in view.locator(
+        "a:visible, button:visible, input:visible, td:visible, math:visible"
+    ).all()[:200]:
+        element.hover(timeout=2_000, force=True)
+    page.wait_for_timeout(300)
+    assert _canary(page) == [None] * len(page.frames)
+    report = page.evaluate(_DOM_REPORT)
+    assert report["scripts"] == 0
+    assert report["handlers"] == []
+    assert report["styles"] == []
+    assert report["classes"] == []
+    assert report["srcs"] == []
+    assert all(h.startswith(("https://", "http://", "mailto:")) for h in report["hrefs"]), report
+    assert report["tables"] >= 4  # the table payloads rendered as tables, twice
+    assert report["maths"] >= 4  # and the math ones as MathML
+    body = view.locator(".rig-body").inner_text()
+    assert "<img src=x onerror=window.__pwned=1>" in body  # raw HTML shows as text
     assert _canary(page) == [None] * len(page.frames)
 
 

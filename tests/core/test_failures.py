@@ -509,7 +509,7 @@ async def test_a_context_document_that_is_not_json_is_a_request_error() -> None:
 async def test_a_bug_in_the_loop_itself_is_still_typed_with_history(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from rig_nb.core import tracing
+    from rig_nb.core import _tracing as tracing
 
     def broken(self: Any, text: str) -> None:
         raise RuntimeError("tracer bug")

@@ -9,7 +9,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
-from rig_nb.core.messages import rag_text
+from rig_nb.core._messages import rag_text
 from rig_nb.magics import session_for
 from rig_nb.magics._options import interpolate
 from rig_nb.testing import ScriptedModel, final

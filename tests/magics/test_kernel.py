@@ -124,7 +124,9 @@ def test_a_kernel_interrupt_during_an_approval_wait_ends_the_cell_on_one_line(
     kernel: Kernel,
 ) -> None:
     """The browser's path, without a browser: the view announces itself, a card waits for a
-    click, and the interrupt button ends the wait within a second (heartbeat, ipykernel#881)."""
+    click, and the interrupt button ends the wait (heartbeat, ipykernel#881). Without the heartbeat
+    it would end only at the 600 s approval timeout; the bound below is that difference, loose
+    enough for a loaded CI machine (the latency itself, 40-80 ms, is measured in the browser)."""
     rendered: set[str] = set()
     pressed: list[float] = []
 
@@ -139,7 +141,7 @@ def test_a_kernel_interrupt_during_an_approval_wait_ends_the_cell_on_one_line(
     kernel.run("model = asks()")
     ran = kernel.run("%%agent -m model -t delete_file --new\nDelete a.txt", on_state=on_state)
     ended = time.monotonic()
-    assert pressed and ended - pressed[0] < 1.5
+    assert pressed and ended - pressed[0] < 10
     assert_one_line_interrupt(ran, 2)
     card = next(b for b in ran.last_state["blocks"] if b["kind"] == "tool")
     assert (card["status"], card["decision"]) == ("skipped", "not run: the run ended")

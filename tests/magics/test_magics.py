@@ -80,7 +80,7 @@ def test_kernel_detection() -> None:
 
 def test_option_parsing_and_errors() -> None:
     options = parse_cell_line(
-        '-m openai:gpt-4o-mini -s "Be brief." -t get_weather,get_time other --max-turns 3 -a ask --approve-tool get_weather=auto --new -o res --history-var hist --no-widget'
+        '-m openai:gpt-4o-mini -s "Be brief." -t get_weather,get_time other --max-turns 3 --approve ask --approve-tool get_weather=auto --new -o res --history-var hist --no-widget'
     )
     assert (options.model, options.system, options.tools) == (
         "openai:gpt-4o-mini",
@@ -100,7 +100,7 @@ def test_option_parsing_and_errors() -> None:
     )
     for line, message in [
         ("--bogus", "unrecognized arguments: --bogus"),
-        ("-a sometimes", "invalid choice: 'sometimes'"),
+        ("--approve sometimes", "invalid choice: 'sometimes'"),
         ("--approve-tool get_weather", "--approve-tool takes TOOL=ask|auto|deny"),
         ("--max-turns -1", "--max-turns must be 0 or more"),
         ("-o 1x", "'1x' is not a valid variable name"),
@@ -256,7 +256,7 @@ async def test_the_line_magic(
     shell: Any, capsys: pytest.CaptureFixture[str], tmp_path: Any
 ) -> None:
     shell.user_ns.update(m=ScriptedModel([["hello", final()]]), get_weather=get_weather)
-    shell.run_line_magic("agent", "defaults -m m -t get_weather -a auto --max-turns 2")
+    shell.run_line_magic("agent", "defaults -m m -t get_weather --approve auto --max-turns 2")
     out = capsys.readouterr().out
     assert (
         "model: m" in out

@@ -106,7 +106,9 @@ def test_text_reasoning_tools_results_usage_and_final() -> None:
         "text": '{\n  "temp": 21\n}',
         "json": True,
         "images": [{"mime": "image/png", "data": "AAAA"}, {"url": "https://x/y.jpg"}],
+        "rich": None,  # a plain result has no rich view
     }
+    assert tool["code"] is None  # get_weather shows no argument as code
     assert answer["turn"] == 1
     assert state["usage"]["turns"] == [
         {
@@ -188,7 +190,9 @@ def test_failed_tool_calls_show_as_errors_on_their_card() -> None:
     view.apply(
         StreamUserItem(
             content=StreamedToolResult(
-                tool_result=ToolResult(id="t", content=[Text(text=failure)]), internal_call_id="i"
+                tool_result=ToolResult(id="t", content=[Text(text=failure)]),
+                internal_call_id="i",
+                error="ToolNotFoundError: ghost",
             )
         )
     )

@@ -1,0 +1,126 @@
+"""The agent: a model plus preamble, context, tools and defaults (spec 1.9).
+
+```python
+agent = Agent(model, preamble="You are terse.", tools=[get_weather], default_max_turns=3)
+final = await agent.stream_prompt("Weather in Paris?")          # FinalResponse
+async for item in agent.stream_chat("And in Rome?", history):   # MultiTurnStreamItem
+    ...
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..errors import UserError
+from ._hooks import PromptHook
+from ._messages import AnyMessage, Document, Message, ToolChoice
+from ._model import CompletionModel, VectorIndex
+from ._output import output_schema as output_schema_of
+from ._request import StreamingPromptRequest
+from ._tools import Tool, ToolSet
+
+if TYPE_CHECKING:
+    from ..batch import BatchRun
+
+__all__ = ["Agent", "resolve_model", "set_model_resolver"]
+
+
+_resolver: Callable[[str], CompletionModel] | None = None
+
+
+def set_model_resolver(resolver: Callable[[str], CompletionModel]) -> None:
+    """How `Agent("vendor:model")` finds its model (rig_nb registers the providers' factory)."""
+    global _resolver
+    _resolver = resolver
+
+
+def resolve_model(model: CompletionModel | str) -> CompletionModel:
+    """A model object, from itself or from a `"vendor:model"` string."""
+    if not isinstance(model, str):
+        return model
+    if _resolver is None:
+        raise UserError(f"cannot resolve model {model!r}: no providers are registered")
+    return _resolver(model)
+
+
+class Agent:
+    """A model with its preamble, context documents, tools and request defaults."""
+
+    def __init__(
+        self,
+        model: CompletionModel | str,
+        *,
+        name: str | None = None,
+        preamble: str | None = None,
+        context: Iterable[str | Document] = (),
+        dynamic_context: Sequence[tuple[int, VectorIndex]] = (),
+        tools: ToolSet | Iterable[Tool | Callable[..., Any]] = (),
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        additional_params: dict[str, Any] | None = None,
+        tool_choice: ToolChoice | None = None,
+        default_max_turns: int | None = None,
+        hook: PromptHook | None = None,
+        output_type: Any = None,
+        output_schema: dict[str, Any] | None = None,
+    ) -> None:
+        model = resolve_model(model)
+        if not callable(getattr(model, "stream", None)):
+            raise UserError(
+                f"Agent needs a model with a stream(request) method, got {type(model).__name__}; "
+                "use rig_nb.testing.ScriptedModel offline or a provider model"
+            )
+        if default_max_turns is not None and default_max_turns < 0:
+            raise UserError(f"default_max_turns must be >= 0, got {default_max_turns}")
+        self.model: CompletionModel = model
+        self.name: str | None = name
+        self.preamble: str | None = preamble
+        self.static_context = [
+            doc if isinstance(doc, Document) else Document(id=f"static_doc_{i}", text=doc)
+            for i, doc in enumerate(context)
+        ]
+        self.dynamic_context = list(dynamic_context)
+        self.tools = tools if isinstance(tools, ToolSet) else ToolSet(tools)
+        self.temperature: float | None = temperature
+        self.max_tokens: int | None = max_tokens
+        self.additional_params: dict[str, Any] | None = additional_params
+        self.tool_choice: ToolChoice | None = tool_choice
+        self.default_max_turns: int | None = default_max_turns
+        self.hook: PromptHook | None = hook
+        self.output_type: Any = output_type
+        """Validate the final answer into this type (`FinalResponse.output`)."""
+        if output_type is not None and output_schema is None:
+            output_schema = output_schema_of(output_type)
+        self.output_schema: dict[str, Any] | None = output_schema
+
+    @property
+    def label(self) -> str:
+        """The name, or `"Unnamed Agent"`."""
+        return self.name or "Unnamed Agent"
+
+    def __repr__(self) -> str:
+        tools = ", ".join(self.tools.names)
+        return f"<Agent {self.label!r} model={type(self.model).__name__} tools=[{tools}]>"
+
+    def stream_prompt(self, prompt: str | Message) -> StreamingPromptRequest:
+        """A streaming run of `prompt` with no history (`FinalResponse.history` stays `None`)."""
+        return StreamingPromptRequest(self, Message.coerce(prompt), hook=self.hook)
+
+    def stream_chat(
+        self, prompt: str | Message, history: Iterable[AnyMessage]
+    ) -> StreamingPromptRequest:
+        """A streaming run of `prompt` after `history`; the final `history` has the new messages."""
+        return self.stream_prompt(prompt).with_history(history)
+
+    def map(self, prompts: Any, rows: Any = None, **options: Any) -> BatchRun:
+        """Run this agent over many prompts: `await agent.map(...)` returns a table.
+
+        `prompts` is a list of prompts, a pandas/polars column, or a template (`"Classify:
+        {title}"`) filled from each of `rows` (a DataFrame or dicts). Options (`concurrency`,
+        `rpm`, `tpm`, `retries`, `output_type`, `cache`, `backend`...): `rig_nb.batch.map_agent`.
+        """
+        from ..batch import map_agent
+
+        return map_agent(self, prompts, rows, **options)
