@@ -9,7 +9,6 @@ kernel interrupt keeps the history too.
 from __future__ import annotations
 
 import asyncio
-import copy
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +31,7 @@ from ..errors import PromptCancelled, RigError
 from ..kernel import kernel_tools
 from ..kernel._cell_log import CellLog
 from ..widgets import AgentView, ApprovalPolicy
+from ._cassettes import recording, replay_model, replaying
 from ._options import (
     CellOptions,
     parse_cell_line,
@@ -108,27 +108,28 @@ class Session:
         """The agent a cell runs: its model (or Agent), system prompt and tools.
 
         `--replay PATH` answers from a cassette (the `-m` model is not made, so no key is
-        needed); `--record PATH` records the model's exchanges to one.
+        needed; an Agent variable keeps its tools, preamble and output type); `--record PATH`
+        records the model's exchanges to one.
         """
-        if options.replay:
-            return _cassette_agent(self, options, namespace)
-        agent = self._build_agent(options, namespace)
-        if options.record:
-            from ..testing import RecordingModel
-
-            agent = copy.copy(agent)  # never the user's own Agent object
-            path = str(options.record)
-            agent.model = RecordingModel(agent.model, path, append=path in _RECORDED)
-            _RECORDED.add(path)  # the kernel's later cells add to the cassette
-        return agent
-
-    def _build_agent(self, options: CellOptions, namespace: dict[str, Any]) -> Agent:
-        if not options.model:
+        replay = replay_model(options.replay) if options.replay else None
+        if replay is not None:
+            named = namespace.get(options.model or "")
+            found = named if isinstance(named, Agent) else replay
+        elif not options.model:
             raise UsageError(
                 "no model: pass -m openai:gpt-4o-mini (or the name of a model variable), or set a "
                 "default with %agent defaults -m ..."
             )
-        found = resolve_model(options.model, namespace)
+        else:
+            found = resolve_model(options.model, namespace)
+        agent = self._agent_over(found, options, namespace)
+        if replay is not None and agent.model is not replay:
+            return replaying(agent, replay)
+        if options.record:
+            return recording(agent, str(options.record))
+        return agent
+
+    def _agent_over(self, found: Any, options: CellOptions, namespace: dict[str, Any]) -> Agent:
         tools = resolve_tools(options.tools or [], namespace)
         if options.kernel_tools:  # a tool of the cell's own with the same name wins
             taken = {t.name for t in tools}
@@ -158,30 +159,7 @@ class Session:
         return Agent(found, preamble=system, tools=tools, output_type=output_type)
 
 
-def _cassette_agent(session: Session, options: CellOptions, namespace: dict[str, Any]) -> Agent:
-    """The cell's agent answering from the `--replay` cassette."""
-    from ..testing import CassetteError, ReplayModel
-
-    try:
-        replay = ReplayModel(options.replay or "")
-    except CassetteError as exc:
-        raise UsageError(str(exc)) from exc
-    found = namespace.get(options.model or "")
-    if isinstance(found, Agent):  # an Agent variable keeps its tools, preamble and output type
-        agent = copy.copy(session._build_agent(options, namespace))
-        agent.model = replay
-        return agent
-    return Agent(
-        replay,
-        preamble=resolve_system(options.system, namespace),
-        tools=resolve_tools(options.tools or [], namespace),
-        output_type=resolve_output_type(options.output, namespace),
-    )
-
-
 _SESSIONS: dict[int, Session] = {}
-_RECORDED: set[str] = set()
-"""Cassettes this kernel started: its first `--record` cell overwrites, the next ones append."""
 
 
 def session_for(shell: Any) -> Session:
