@@ -34,6 +34,7 @@ NAMESPACES = (
     "rig_nb.widgets",
     "rig_nb.magics",
     "rig_nb.mcp",
+    "rig_nb.batch",
     "rig_nb.testing",
     "rig_nb.testing.http",
 )

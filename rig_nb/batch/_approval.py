@@ -19,8 +19,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 
-from rig_nb import AnyMessage, HookAction, PromptHook, ToolCallHookAction
-from rig_nb.errors import UserError
+from ..core import AnyMessage, HookAction, PromptHook, ToolCallHookAction
+from ..errors import UserError
 
 __all__ = ["ApprovalPolicy", "BatchApprovalHook", "Decide", "approval_hook"]
 

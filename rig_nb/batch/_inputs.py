@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass
 from typing import Any
 
-from rig_nb import AnyMessage, Message
-from rig_nb.errors import UserError
+from ..core import AnyMessage, Message
+from ..errors import UserError
 
 __all__ = ["Inputs", "inputs_of", "template_fields"]
 
@@ -144,8 +144,9 @@ def inputs_of(prompts: Any, rows: Any = None) -> Inputs:
         return Inputs(_messages(zip(labels, prompts, strict=True)), len(prompts))
     if not isinstance(prompts, Iterable):
         raise UserError(f"agent.map needs an iterable of prompts, got {type(prompts).__name__}")
-    total = len(prompts) if isinstance(prompts, Sized) else None
-    return Inputs(_messages(enumerate(prompts)), total)
+    values: Iterable[Any] = prompts  # pyright: ignore[reportUnknownVariableType]
+    total = len(values) if isinstance(values, Sized) else None
+    return Inputs(_messages(enumerate(values)), total)
 
 
 def _messages(pairs: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, AnyMessage | BaseException]]:

@@ -12,8 +12,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-from rig_nb import CompletionRequest
-from rig_nb.core import RawFinal
+from ..core import CompletionRequest, RawFinal
 
 __all__ = ["LimitedModel", "Limiter", "estimate_tokens"]
 

@@ -7,9 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from rig_nb import Usage
-from rig_nb.errors import UserError
-
+from ..core import Usage
+from ..errors import UserError
 from ._limits import Clock
 from ._row import RetryOn
 from ._table import Output

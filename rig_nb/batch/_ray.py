@@ -23,20 +23,45 @@ import math
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from rig_nb import Agent, AnyMessage
-from rig_nb.errors import PromptError, UserError
-
+from ..core import Agent, AnyMessage
+from ..errors import PromptError, UserError
 from ._limited import LimitedModel
 from ._limits import LoopClock, RateLimiter, RateWindow
+from ._options import BatchOptions
 from ._result import RowResult
 from ._row import RowPlan, run_row
 
-if TYPE_CHECKING:
-    from ._run import BatchRun
+__all__ = ["ProviderSpec", "RayDriven", "model_factory_for", "run_on_ray"]
 
-__all__ = ["ProviderSpec", "model_factory_for", "run_on_ray"]
+
+class RayDriven(Protocol):
+    """What `run_on_ray` drives: the batch (`_run.BatchRun`) that hands out and keeps rows."""
+
+    options: BatchOptions
+    agent: Agent
+    plan: RowPlan
+    limiter: RateLimiter
+    record_grants: bool
+    grants: list[float]
+
+    @property
+    def stopping(self) -> bool:
+        """Whether `stop()` was called."""
+        ...
+
+    def next_row(self) -> tuple[int, Any, str, AnyMessage | BaseException] | None:
+        """The next row to run, `None` at the end."""
+        ...
+
+    def row_started(self, index: int) -> None:
+        """Count a row in flight."""
+        ...
+
+    def row_finished(self, result: RowResult, *, was_running: bool = True) -> None:
+        """Keep a finished row."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -50,9 +75,9 @@ class ProviderSpec:
     settings: Any
 
     def __call__(self) -> Any:
-        import rig_nb.providers
+        from .. import providers
 
-        cls = getattr(rig_nb.providers, self.class_name)
+        cls = getattr(providers, self.class_name)
         return cls(
             self.model_name,
             base_url=self.base_url,
@@ -71,7 +96,7 @@ class _Pickled:
 
 def model_factory_for(model: Any) -> Callable[[], Any]:
     """How a Ray worker makes `model` (see the module's docstring)."""
-    from rig_nb.providers import HttpModel
+    from ..providers import HttpModel
 
     if isinstance(model, HttpModel):
         return ProviderSpec(
@@ -83,8 +108,9 @@ def model_factory_for(model: Any) -> Callable[[], Any]:
         )
     from ray import cloudpickle
 
+    pickler: Any = cloudpickle
     try:
-        cloudpickle.dumps(model)  # pyright: ignore[reportPrivateImportUsage]
+        pickler.dumps(model)
     except (TypeError, pickle.PicklingError, AttributeError) as exc:
         raise UserError(
             f"the model {type(model).__name__} cannot be sent to Ray workers ({exc}); pass "
@@ -219,7 +245,7 @@ def _chunk_failed(chunk: Chunk, error: BaseException) -> list[RowResult]:
     return results
 
 
-def _next_chunk(run: BatchRun, size: int) -> Chunk:
+def _next_chunk(run: RayDriven, size: int) -> Chunk:
     chunk: Chunk = []
     while len(chunk) < size and (row := run.next_row()) is not None:
         index, _label, key, prompt = row
@@ -237,12 +263,13 @@ def _chunk_results(future: asyncio.Future[Any], chunk: Chunk) -> list[RowResult]
         return _chunk_failed(chunk, exc)
 
 
-async def run_on_ray(run: BatchRun) -> None:
+async def run_on_ray(run: RayDriven) -> None:
     """Run the rows of `run` on Ray; finished chunks are written as they come back."""
     try:
-        import ray
+        import ray as ray_module
     except ImportError as exc:
         raise UserError("backend='ray' needs Ray: pip install 'rig_nb[ray]'") from exc
+    ray: Any = ray_module  # its signatures are partly untyped
     if not ray.is_initialized():
         ray.init(include_dashboard=False)
     options = run.options

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from rig_nb import AnyMessage, Usage
+from ..core import AnyMessage, Usage
 
 __all__ = ["BatchEvent", "BatchProgress", "RowResult", "RowStatus"]
 

@@ -11,15 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rig_nb import Agent, AnyMessage, FinalResponse, Usage
-from rig_nb.errors import (
+from ..core import Agent, AnyMessage, FinalResponse, Usage
+from ..errors import (
     PromptError,
     ProviderConnectionError,
     ProviderHTTPError,
     ProviderTimeoutError,
     RigError,
 )
-
 from ._limits import Clock, RateLimiter
 from ._result import RowResult
 
@@ -52,7 +51,8 @@ def prompt_text(prompt: AnyMessage) -> str:
     content: Any = getattr(prompt, "content", None)
     if isinstance(content, str):
         return content
-    texts = [part.text for part in content or [] if isinstance(getattr(part, "text", None), str)]
+    parts: list[Any] = list(content or [])
+    texts: list[str] = [p.text for p in parts if isinstance(getattr(p, "text", None), str)]
     return "\n".join(texts) if texts else prompt.model_dump_json()
 
 

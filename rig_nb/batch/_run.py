@@ -18,9 +18,8 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from rig_nb import Agent, AnyMessage
-from rig_nb.errors import UserError
-
+from ..core import Agent, AnyMessage
+from ..errors import UserError
 from ._codec import decode_row, encode_row
 from ._inputs import Inputs
 from ._limited import LimitedModel

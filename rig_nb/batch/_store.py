@@ -27,42 +27,13 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from rig_nb import Agent, AnyMessage
-from rig_nb.errors import UserError
+from ..core import Agent, AnyMessage, model_identity
+from ..errors import UserError
 
 __all__ = ["Store", "fingerprint", "row_key"]
 
 logger = logging.getLogger("rig_nb.batch")
-
-
-def _without_password(url: Any) -> Any:
-    if not isinstance(url, str) or "@" not in url:
-        return url
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def model_identity(model: Any) -> dict[str, Any]:
-    """What identifies a model in a cache key.
-
-    A model's own `cache_identity()`, else its class, name, provider and base URL (without a
-    password; the key is never part of it).
-    """
-    own = getattr(model, "cache_identity", None)
-    if callable(own):
-        found: Any = own()
-        return dict(found)
-    cls = type(model)
-    return {
-        "class": f"{cls.__module__}.{cls.__qualname__}",
-        "model": getattr(model, "model_name", None),
-        "provider": getattr(model, "provider_name", None),
-        "base_url": _without_password(getattr(model, "base_url", None)),
-    }
 
 
 def fingerprint(

@@ -11,8 +11,7 @@ from __future__ import annotations
 import importlib.util
 from typing import Any, Literal
 
-from rig_nb.errors import UserError
-
+from ..errors import UserError
 from ._result import RowResult
 
 __all__ = ["COLUMNS", "Output", "build_table", "resolve_output"]
@@ -67,7 +66,7 @@ def build_table(results: list[RowResult], output: Output) -> Any:
     if output == "list":
         return results
     if output == "pandas":
-        import pandas as pd
+        import pandas as pd  # pyright: ignore[reportMissingTypeStubs]
 
         index = pd.Index([r.row for r in results])
         data = {

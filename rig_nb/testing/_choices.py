@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from rig_nb import CompletionRequest, Reasoning, Usage, history_to_json
-from rig_nb.core import (
+from ..core import (
+    CompletionRequest,
     RawFinal,
     RawMessageId,
     RawReasoning,
@@ -17,10 +17,12 @@ from rig_nb.core import (
     RawText,
     RawToolCall,
     RawToolCallDelta,
+    Reasoning,
     ToolCallArgsDelta,
     ToolCallNameDelta,
+    Usage,
+    history_to_json,
 )
-
 from ._scripted import ScriptedResponse
 
 __all__ = ["choice_from_json", "choice_to_json", "request_to_json"]

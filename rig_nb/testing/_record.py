@@ -24,24 +24,16 @@ from typing import Any, TextIO
 
 import httpx
 
-from rig_nb import CompletionRequest
-
+from ..core import CompletionRequest, error_to_json, model_identity
 from ._cassette import KEPT_HEADERS, Redactor
 from ._choices import choice_to_json, request_to_json
 
-__all__ = ["RecordingModel", "http_model_header", "model_identity"]
-
-
-def model_identity(model: Any) -> dict[str, Any]:
-    """The model's cache identity (`rig_nb.batch` keys a cache by it)."""
-    from rig_nb.batch import model_identity as identity
-
-    return identity(model)
+__all__ = ["RecordingModel", "http_model_header"]
 
 
 def http_model_header(model: Any) -> dict[str, Any] | None:
     """How to rebuild a provider model offline (`None` for a model that is not one)."""
-    from rig_nb.providers import HttpModel
+    from ..providers import HttpModel
 
     if not isinstance(model, HttpModel):
         return None
@@ -213,8 +205,6 @@ class RecordingModel:
                 entry["choices"].append(choice_to_json(choice))
                 yield choice
         except Exception as exc:
-            from rig_nb.batch import error_to_json
-
             entry["error"] = error_to_json(exc)
             raise
         finally:

@@ -11,14 +11,13 @@ a recorded `Retry-After` is served as 0 and backoffs are 0, so a replay runs at 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from rig_nb import CompletionRequest
-
+from ..core import CompletionRequest, error_from_json
 from ._cassette import VOLATILE, UnrecordedRequest, closest_diff, normalize, read_cassette
 from ._choices import choice_from_json, request_to_json
 
@@ -84,9 +83,10 @@ class _ReplayTransport(httpx.AsyncBaseTransport):
 class ReplayModel:
     """A model that answers from the cassette at `path` (see `RecordingModel`)."""
 
-    def __init__(self, path: str | Path, *, ignore: frozenset[str] = VOLATILE) -> None:
+    def __init__(self, path: str | Path, *, ignore: Iterable[str] | None = None) -> None:
         self.path = Path(path)
-        self.ignore = ignore
+        self.ignore = VOLATILE if ignore is None else frozenset(ignore)
+        """Top-level body fields a request is matched without (default `VOLATILE`)."""
         header, entries = read_cassette(self.path)
         self.kind: str = str(header.get("kind"))
         self.header = header
@@ -95,25 +95,24 @@ class ReplayModel:
         if self.kind == "http":
             for entry in entries:
                 request: dict[str, Any] = entry["request"]
-                key = _http_key(request["method"], request["path"], request["body"], ignore)
+                key = _http_key(request["method"], request["path"], request["body"], self.ignore)
                 self.exchanges.add(key, entry)
             self.inner: Any = self._provider(model)
             self.model_name = str(model.get("model_name"))
         elif self.kind == "choices":
             for entry in entries:
-                self.exchanges.add(normalize(entry["request"], ignore), entry)
+                self.exchanges.add(normalize(entry["request"], self.ignore), entry)
             self.inner = None
             self.model_name = str(model.get("model", "replay"))
         else:
             raise UnrecordedRequest(f"{self.path}: unknown cassette kind {self.kind!r}")
 
     def _provider(self, model: dict[str, Any]) -> Any:
-        import rig_nb.providers
-        from rig_nb.providers import HttpSettings
+        from .. import providers
 
-        cls: Any = getattr(rig_nb.providers, str(model["class"]))
+        cls: Any = getattr(providers, str(model["class"]))
         transport = _ReplayTransport(self.exchanges, self.ignore, self.path)
-        settings = HttpSettings(
+        settings = providers.HttpSettings(
             max_retries=int(model.get("max_retries", 2)), retry_base_delay=0, retry_max_delay=0
         )
         return cls(
@@ -158,8 +157,6 @@ class ReplayModel:
             yield choice_from_json(choice)
         error: Any = entry.get("error")
         if error is not None:
-            from rig_nb.batch import error_from_json
-
             raise error_from_json(error)
 
     async def aclose(self) -> None:

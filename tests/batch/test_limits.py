@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from rig_nb import Agent
-from rig_nb.batch import RateLimiter, RateWindow
+from rig_nb.batch._limits import RateLimiter, RateWindow
 
 from .helpers import EchoModel, FakeClock
 

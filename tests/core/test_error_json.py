@@ -1,4 +1,4 @@
-"""Errors through the cache's JSON: the same class, text, fields and conversation."""
+"""Errors through JSON (a batch cache, a cassette): the same class, text, fields and conversation."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 import rig_nb.errors as errors
 from rig_nb import Message
-from rig_nb.batch import error_from_json, error_to_json
+from rig_nb.core import error_from_json, error_to_json
 from rig_nb.errors import RigError, StreamingError
 
 HISTORY = [Message.user("hi"), Message.assistant("hello")]

@@ -19,9 +19,8 @@ from rig_nb.testing import (
     final,
     tool_call,
 )
+from tests.batch.helpers import openai_sse
 from tests.providers.loopback import LoopbackServer, Scripted
-
-from .helpers import openai_sse
 
 pytestmark = pytest.mark.anyio
 KEY = "sk-test-0123456789abcdef"
