@@ -27,12 +27,17 @@
  * @property {number} [cache_creation_input_tokens]
  */
 
-/** @typedef {Usage & {turn: number}} TurnUsage */
+/**
+ * One model call's usage; `cost` in US dollars once the run ended (null: unknown or not yet).
+ * @typedef {Usage & {turn: number, cost: number | null}} TurnUsage
+ */
 
 /**
  * @typedef {object} UsageReport
  * @property {TurnUsage[]} turns
  * @property {Usage | null} total
+ * @property {number | null} cost  the run's cost in US dollars once it ended; null when unknown
+ * @property {string | null} cost_note  why the cost is unknown
  */
 
 /** @typedef {{mime: string, data: string}} DataImage */

@@ -22,7 +22,7 @@ export const EMPTY = Object.freeze({
   status: "idle",
   prompt: "",
   blocks: [],
-  usage: { turns: [], total: null },
+  usage: { turns: [], total: null, cost: null, cost_note: null },
   error: null,
   notices: [],
   final: null,
@@ -39,6 +39,8 @@ const str = (value) => (typeof value === "string" ? value : value == null ? "" :
 const strOrNull = (value) => (value == null ? null : str(value));
 /** @param {unknown} value */
 const int = (value) => (typeof value === "number" && Number.isFinite(value) ? value : 0);
+/** @param {unknown} value */
+const numOrNull = (value) => (typeof value === "number" && Number.isFinite(value) ? value : null);
 /** @param {unknown} value @returns {unknown[]} */
 const arr = (value) => (Array.isArray(value) ? value : []);
 
@@ -106,8 +108,10 @@ export function normalize(raw) {
     prompt: str(s.prompt),
     blocks: arr(s.blocks).map(block).filter((b) => b !== null),
     usage: {
-      turns: arr(u.turns).map((t) => ({ ...usage(t), turn: int(obj(t).turn) })),
+      turns: arr(u.turns).map((t) => ({ ...usage(t), turn: int(obj(t).turn), cost: numOrNull(obj(t).cost) })),
       total: u.total == null ? null : usage(u.total),
+      cost: numOrNull(u.cost),
+      cost_note: strOrNull(u.cost_note),
     },
     error: strOrNull(s.error),
     notices: arr(s.notices).map(str),
@@ -157,26 +161,45 @@ export const STATUS_LABELS = Object.freeze({
 });
 
 /**
- * One usage record as text; "" when the provider reported nothing (never "0 in · 0 out").
- * @param {Usage | null} u
+ * Dollars with three significant digits, never in scientific notation: `$0.000213`, `$1.20`
+ * (rig_nb/widgets/_transcript.py's format_cost).
+ * @param {number} cost
  */
-export function usageText(u) {
+export function formatCost(cost) {
+  if (!(cost > 0)) return "$0";
+  return `$${cost.toFixed(Math.min(20, Math.max(2, 2 - Math.floor(Math.log10(cost)))))}`;
+}
+
+/**
+ * One usage record as text; "" when the provider reported nothing (never "0 in · 0 out").
+ * A known cost (US dollars) is added to a reported record.
+ * @param {Usage | null} u
+ * @param {number | null} [cost]
+ */
+export function usageText(u, cost = null) {
   if (!u) return "";
   const parts = [];
   if (u.input_tokens || u.output_tokens) parts.push(`${u.input_tokens} in`, `${u.output_tokens} out`);
   if (u.total_tokens) parts.push(`${u.total_tokens} total`);
   if (u.cached_input_tokens) parts.push(`${u.cached_input_tokens} cached`);
+  if (parts.length && cost !== null) parts.push(formatCost(cost));
   return parts.join(" · ");
 }
 
-/** The usage footer: each reported turn, then the total. @param {ViewState} state */
+/**
+ * The usage footer: each reported turn, then the total, with costs once the run ended (the
+ * total says "cost unknown" when a call had no price; `cost_note` says why).
+ * @param {ViewState} state
+ */
 export function usageLine(state) {
   const parts = [];
   for (const turn of state.usage.turns) {
-    const text = usageText(turn);
+    const text = usageText(turn, turn.cost);
     if (text) parts.push(`turn ${turn.turn + 1}: ${text}`);
   }
-  const total = usageText(state.usage.total);
+  const { cost, cost_note } = state.usage;
+  let total = usageText(state.usage.total, cost);
+  if (total && cost === null && cost_note) total += " · cost unknown";
   if (total) parts.push(`total: ${total}`);
   return parts.join("  |  ");
 }

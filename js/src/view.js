@@ -121,6 +121,7 @@ export class AgentView {
     this.banner.textContent = state.error ?? "";
     this.banner.className = state.error ? `rig-banner rig-banner-${state.status}` : "rig-banner";
     this.usage.textContent = usageLine(state);
+    this.usage.title = state.usage.cost_note ?? "";
     this.tail.refresh(live);
     titleBadge().set(this, state.status === "waiting");
   }

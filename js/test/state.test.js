@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { EMPTY, STATUS_LABELS, answerText, apply, isLive, normalize, usageLine, usageText, waitingCalls } from "../src/state.js";
+import { EMPTY, STATUS_LABELS, answerText, apply, formatCost, isLive, normalize, usageLine, usageText, waitingCalls } from "../src/state.js";
 import { state, tool } from "./helpers.js";
 
 describe("apply (the reducer)", () => {
@@ -124,6 +124,37 @@ describe("questions the view asks", () => {
     assert.equal(usageText({ ...zero, total_tokens: 10 }), "10 total");
     assert.equal(usageText({ input_tokens: 143, output_tokens: 25, total_tokens: 168 }), "143 in · 25 out · 168 total");
     assert.equal(usageText({ input_tokens: 5, output_tokens: 0, total_tokens: 5, cached_input_tokens: 3 }), "5 in · 0 out · 5 total · 3 cached");
+  });
+
+  test("formatCost: three significant digits, never scientific notation, never negative", () => {
+    assert.equal(formatCost(0.000213), "$0.000213");
+    assert.equal(formatCost(0.0000004567), "$0.000000457");
+    assert.equal(formatCost(0.5), "$0.500");
+    assert.equal(formatCost(1.2), "$1.20");
+    assert.equal(formatCost(123.456), "$123.46");
+    assert.equal(formatCost(0), "$0");
+    assert.equal(formatCost(-1), "$0");
+    assert.equal(formatCost(NaN), "$0");
+  });
+
+  test("usageLine shows known costs, says when the total's is unknown, and never prices nothing", () => {
+    const u = { input_tokens: 1000, output_tokens: 100, total_tokens: 1100 };
+    const zero = { input_tokens: 0, output_tokens: 0, total_tokens: 0 };
+    const s = (usage) => normalize(state({ usage }));
+    assert.equal(
+      usageLine(s({ turns: [{ turn: 0, ...u, cost: 0.00021 }], total: u, cost: 0.00021, cost_note: null })),
+      "turn 1: 1000 in · 100 out · 1100 total · $0.000210  |  total: 1000 in · 100 out · 1100 total · $0.000210",
+    );
+    const unknown = { turns: [{ turn: 0, ...u, cost: null }], total: u, cost: null, cost_note: "no price for vllm:q" };
+    assert.equal(usageLine(s(unknown)), "turn 1: 1000 in · 100 out · 1100 total  |  total: 1000 in · 100 out · 1100 total · cost unknown");
+    // Before the end (no note yet) nothing is said about cost; a run that reported nothing shows nothing.
+    assert.equal(usageLine(s({ turns: [], total: u, cost: null, cost_note: null })), "total: 1000 in · 100 out · 1100 total");
+    assert.equal(usageLine(s({ turns: [{ turn: 0, ...zero, cost: 0 }], total: zero, cost: 0, cost_note: null })), "");
+    // Junk from the wire is no cost at all.
+    const junk = s({ turns: [{ turn: 0, ...u, cost: "1" }], total: u, cost: "0.5", cost_note: 7 });
+    assert.equal(junk.usage.cost, null);
+    assert.equal(junk.usage.turns[0].cost, null);
+    assert.equal(junk.usage.cost_note, "7");
   });
 
   test("usageLine skips unreported turns and an unreported total", () => {

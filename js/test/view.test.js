@@ -111,6 +111,17 @@ describe("Stop, status, banner and usage", () => {
     assert.equal($(".rig-usage")?.textContent, "total: 143 in · 25 out · 168 total");
   });
 
+  test("usage: the run's cost, and why it is unknown as the footer's tooltip", () => {
+    const u = { input_tokens: 143, output_tokens: 25, total_tokens: 168 };
+    const { model, $ } = mount(state({ status: "done", usage: { turns: [], total: u, cost: 0.0012, cost_note: null } }));
+    assert.equal($(".rig-usage")?.textContent, "total: 143 in · 25 out · 168 total · $0.00120");
+    assert.equal($(".rig-usage")?.getAttribute("title"), "");
+    model.push(state({ status: "done", usage: { turns: [], total: u, cost: null, cost_note: "<b>no price</b>" } }));
+    assert.equal($(".rig-usage")?.textContent, "total: 143 in · 25 out · 168 total · cost unknown");
+    assert.equal($(".rig-usage")?.getAttribute("title"), "<b>no price</b>");
+    assert.equal($(".rig-usage b"), null);
+  });
+
   test("notices are listed as text", () => {
     const { $$ } = mount(state({ notices: ["<b>one</b>", "two"] }));
     assert.deepEqual($$(".rig-notice").map((n) => n.textContent), ["<b>one</b>", "two"]);

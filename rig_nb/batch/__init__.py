@@ -15,7 +15,6 @@ imported by the runs that use them.
 """
 
 from .._exports import publish as _publish
-from ._approval import ApprovalPolicy
 from ._limits import Clock, LoopClock
 from ._map import map_agent
 from ._result import BatchEvent, BatchProgress, RowResult, RowStatus
@@ -24,7 +23,6 @@ from ._run import BatchRun
 from ._table import COLUMNS
 
 __all__ = [
-    "ApprovalPolicy",
     "BatchEvent",
     "BatchProgress",
     "BatchRun",

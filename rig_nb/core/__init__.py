@@ -33,8 +33,10 @@ from ._content import (
     Url,
     Video,
 )
+from ._cost import CallUsage, PriceTable
 from ._error_json import error_from_json, error_to_json
 from ._hooks import HookAction, PromptHook, ToolCallHookAction
+from ._limits import UsageLimitExceeded, UsageLimits
 from ._messages import (
     AnyMessage,
     AssistantContent,
@@ -77,7 +79,7 @@ from ._reasoning import (
     ReasoningSummary,
     ReasoningText,
 )
-from ._request import PromptStream, StreamingPromptRequest
+from ._request import PromptInterrupted, PromptStream, StreamingPromptRequest
 from ._streaming import (
     FinalResponse,
     MultiTurnStreamItem,
@@ -107,6 +109,7 @@ __all__ = [
     "AssistantMessage",
     "Audio",
     "Base64",
+    "CallUsage",
     "CompletionModel",
     "CompletionRequest",
     "Document",
@@ -127,7 +130,9 @@ __all__ = [
     "model_identity",
     "MultiTurnStreamItem",
     "new_internal_call_id",
+    "PriceTable",
     "PromptHook",
+    "PromptInterrupted",
     "PromptStream",
     "ProviderResponse",
     "rag_text",
@@ -181,6 +186,8 @@ __all__ = [
     "Unknown",
     "Url",
     "Usage",
+    "UsageLimitExceeded",
+    "UsageLimits",
     "UserContent",
     "UserMessage",
     "VectorIndex",

@@ -5,6 +5,7 @@ agent = Agent(model, preamble="You are terse.", tools=[get_weather], default_max
 final = await agent.stream_prompt("Weather in Paris?")          # FinalResponse
 async for item in agent.stream_chat("And in Rome?", history):   # MultiTurnStreamItem
     ...
+final = agent.run_sync("And in Oslo?", history=history)         # from synchronous code
 ```
 """
 
@@ -14,11 +15,14 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..errors import UserError
+from ._cost import PriceTable
 from ._hooks import PromptHook
+from ._limits import UsageLimits
 from ._messages import AnyMessage, Document, Message, ToolChoice
 from ._model import CompletionModel, VectorIndex
 from ._output import output_schema as output_schema_of
 from ._request import StreamingPromptRequest
+from ._streaming import FinalResponse
 from ._tools import Tool, ToolSet
 
 __all__ = ["Agent", "resolve_model", "set_batch_mapper", "set_model_resolver"]
@@ -56,6 +60,11 @@ def set_batch_mapper(mapper: Callable[..., Any]) -> None:
     _mapper = mapper
 
 
+def _expect(name: str, value: object, cls: type) -> None:
+    if value is not None and not isinstance(value, cls):
+        raise UserError(f"{name} must be a {cls.__name__}, got {type(value).__name__}")
+
+
 class Agent:
     """A model with its preamble, context documents, tools and request defaults."""
 
@@ -76,6 +85,8 @@ class Agent:
         hook: PromptHook | None = None,
         output_type: Any = None,
         output_schema: dict[str, Any] | None = None,
+        usage_limits: UsageLimits | None = None,
+        prices: PriceTable | None = None,
     ) -> None:
         model = resolve_model(model)
         if not callable(getattr(model, "stream", None)):
@@ -85,6 +96,8 @@ class Agent:
             )
         if default_max_turns is not None and default_max_turns < 0:
             raise UserError(f"default_max_turns must be >= 0, got {default_max_turns}")
+        _expect("usage_limits", usage_limits, UsageLimits)
+        _expect("prices", prices, PriceTable)
         self.model: CompletionModel = model
         self.name: str | None = name
         self.preamble: str | None = preamble
@@ -105,6 +118,10 @@ class Agent:
         if output_type is not None and output_schema is None:
             output_schema = output_schema_of(output_type)
         self.output_schema: dict[str, Any] | None = output_schema
+        self.usage_limits: UsageLimits | None = usage_limits
+        """Limits of every run (a request's `with_usage_limits` replaces them)."""
+        self.prices: PriceTable | None = prices
+        """Where call costs are looked up; `None` is genai-prices' table."""
 
     @property
     def label(self) -> str:
@@ -138,3 +155,15 @@ class Agent:
         if _mapper is None:
             raise UserError("Agent.map needs rig_nb.batch: `import rig_nb` registers it")
         return _mapper(self, prompts, rows, **options)
+
+    def run_sync(
+        self, prompt: str | Message, history: Iterable[AnyMessage] | None = None
+    ) -> FinalResponse:
+        """Run `prompt` (after `history`, if given) to its end from synchronous code.
+
+        Works in a script and inside Jupyter's running event loop: the run goes to rig_nb's
+        worker thread (see `StreamingPromptRequest.run_sync`). For a turn budget, limits or a
+        hook use the request: `agent.stream_prompt(p).multi_turn(3).run_sync()`.
+        """
+        request = self.stream_prompt(prompt)
+        return (request if history is None else request.with_history(history)).run_sync()

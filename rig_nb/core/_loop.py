@@ -45,6 +45,7 @@ from ._accumulator import StreamingCompletionResponse
 from ._build import build_request
 from ._content import Text, ToolResult
 from ._hooks import HookAction, ToolCallHookAction
+from ._limits import Meter
 from ._messages import AnyMessage, AssistantMessage, Message, Usage, rag_text
 from ._model import CompletionRequest
 from ._output import parse_output
@@ -90,6 +91,8 @@ class RunLoop:
         """This turn's text so far, as `on_text_delta` sees it (reset on a text turn's final)."""
         self.saw_text = False
         self.tracer = AgentTracer(self.agent, request.prompt)
+        self.meter = Meter(request.effective_usage_limits, self.agent.prices, self.agent.model)
+        """Usage, costs and limits (`_limits.py` says when each limit is checked)."""
 
     def committed_history(self) -> list[AnyMessage]:
         """Input history and the messages of completed turns."""
@@ -126,6 +129,7 @@ class RunLoop:
                     turn_text = "".join(c.text for c in stream.choice if isinstance(c, Text))
                     turn.text = [turn_text]
                     self.tracer.turn_ended(turn_text)
+                    self.meter.after_call(stream.response)  # may end the run: a limit crossed
                     for call in pending:
                         yield await self._run_tool(call, turn)
                     self.turn = None
@@ -148,6 +152,7 @@ class RunLoop:
         if self.calls > max_turns + 1:
             last = Message.user(rag_text(prompt) or "")
             raise MaxTurnsError(max_turns, self.committed_history(), last)
+        self.meter.before_call()  # may end the run: a limit reached
         self.calls += 1
         if max_turns > 1:
             logger.info("Current conversation Turns: %d/%d", self.calls, max_turns)
@@ -250,6 +255,7 @@ class RunLoop:
         logger.info("Agent multi-turn stream finished")
         history = list(self.new_messages) if self.request.chat_history is not None else None
         final = FinalResponse(response=turn_text, aggregated_usage=self.usage, history=history)
+        final = final.with_calls(self.meter.ledger.copy().calls)  # priced when first asked
         if self.agent.output_type is not None:
             final = final.with_output(self._structured(turn_text))
         return final
@@ -301,6 +307,7 @@ class RunLoop:
             problem = TypeError(f"the arguments of the {name} call {call.id!r} are not JSON: {exc}")
             raise ModelError.from_exception(problem) from exc
         hook = self.request.hook
+        self.meter.before_tool_call()  # may end the run, before anyone is asked to approve
         action = await self._ask("on_tool_call", name, call.call_id, iid, args) if hook else None
         failure: str | None = None
         if action is not None and action.kind == "skip":
@@ -308,6 +315,7 @@ class RunLoop:
             result = action.reason
             turn.record(call, result)
         else:
+            self.meter.tool_ran()
             with self.tracer.tool(call, args) as record:
                 try:
                     result = await self.agent.tools.call_tool(name, args)

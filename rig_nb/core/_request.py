@@ -12,6 +12,8 @@ async with request.stream() as run:        # or hold the run: cancel it, read it
     async for item in run:
         if too_long:
             run.cancel("enough")           # raises PromptCancelled carrying the history so far
+
+final = request.run_sync()                 # or from synchronous code, also in a Jupyter cell
 ```
 
 Errors end a run and are raised by the iteration as `StreamingError`s (each also an instance of
@@ -38,15 +40,48 @@ import dataclasses
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from types import TracebackType
+from typing import cast
 
 from ..errors import PromptCancelled, RigError, StreamingError, UserError
+from ._cost import CallUsage
 from ._hooks import PromptHook
+from ._limits import UsageLimits
 from ._loop import RunLoop
 from ._messages import AnyMessage, Usage
 from ._spec import AgentSpec
 from ._streaming import FinalResponse, MultiTurnStreamItem
+from ._sync import run_in_worker
 
-__all__ = ["PromptStream", "StreamingPromptRequest"]
+__all__ = ["PromptInterrupted", "PromptStream", "StreamingPromptRequest"]
+
+
+def _restore(cls: type[BaseException], args: tuple[object, ...]) -> BaseException:
+    return cls.__new__(cls, *args)
+
+
+class PromptInterrupted(KeyboardInterrupt):
+    """A `KeyboardInterrupt` (Ctrl-C, the kernel's interrupt button) stopped a `run_sync` run.
+
+    The run was cancelled; `chat_history` keeps the conversation up to the interrupt (the input
+    history, this run's messages, the partly streamed turn) and `cancelled` is the run's
+    `PromptCancelled`. Still a `KeyboardInterrupt`, so a script stops as on any Ctrl-C.
+    """
+
+    def __init__(self, chat_history: list[AnyMessage], cancelled: PromptCancelled | None = None):
+        count = len(chat_history)
+        super().__init__(
+            "Interrupted: a KeyboardInterrupt stopped the run; chat_history keeps the "
+            f"conversation ({count} message{'s' if count != 1 else ''})"
+        )
+        self.chat_history = chat_history
+        self.cancelled = cancelled
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_restore, (type(self), self.args), self.__dict__)
+
+    def _render_traceback_(self) -> list[str]:
+        """IPython shows this line in place of a traceback through rig_nb's worker."""
+        return [str(self)]
 
 
 @dataclass(frozen=True)
@@ -61,6 +96,8 @@ class StreamingPromptRequest:
     max_turns: int | None = None
     """`None` means the agent's `default_max_turns`, or 0."""
     hook: PromptHook | None = None
+    usage_limits: UsageLimits | None = None
+    """`None` means the agent's `usage_limits`."""
     forward_tool_call_deltas: bool = True
     """Yield `ToolCallDelta` items (rig's seed only passed them to the hook)."""
     compat_seed_history: bool = False
@@ -77,6 +114,20 @@ class StreamingPromptRequest:
         if self.max_turns is not None:
             return self.max_turns
         return self.agent.default_max_turns or 0
+
+    @property
+    def effective_usage_limits(self) -> UsageLimits | None:
+        """The usage limits in force: the request's, else the agent's."""
+        if self.usage_limits is not None:
+            return self.usage_limits
+        return self.agent.usage_limits
+
+    def with_usage_limits(self, limits: UsageLimits | None) -> StreamingPromptRequest:
+        """Run under these limits instead of the agent's (`UsageLimits()`: none at all)."""
+        given = cast(object, limits)
+        if given is not None and not isinstance(given, UsageLimits):
+            raise UserError(f"with_usage_limits takes a UsageLimits, got {type(given).__name__}")
+        return dataclasses.replace(self, usage_limits=limits)
 
     def multi_turn(self, max_turns: int) -> StreamingPromptRequest:
         """Allow tool round trips: at most `max_turns + 2` model calls (rig's arithmetic)."""
@@ -107,6 +158,37 @@ class StreamingPromptRequest:
         async with self.stream() as run:
             return await run.final()
 
+    def run_sync(self) -> FinalResponse:
+        """Run to the end from synchronous code, and return the `FinalResponse`.
+
+        Works in a script and inside Jupyter's running event loop: the run goes to rig_nb's
+        worker thread, with an event loop of its own (no `nest_asyncio`), and this thread waits.
+        The model, tools and async hooks run on that loop. An error that ends the run is raised
+        here, carrying the history as always; a `KeyboardInterrupt` (Ctrl-C, the kernel's
+        interrupt button) cancels the run and raises `PromptInterrupted` with the history.
+        """
+        if _view_hook(self.hook) and _loop_running():
+            raise UserError(
+                "run_sync cannot drive an AgentView: its buttons are answered on the kernel's "
+                "event loop, which run_sync blocks; use `await view.run(...)` (or %%agent)"
+            )
+        runs: list[PromptStream] = []
+
+        async def main() -> FinalResponse:
+            async with self.stream() as run:
+                runs.append(run)
+                return await run.final()
+
+        def interrupted(_: KeyboardInterrupt) -> PromptInterrupted:
+            if not runs:
+                return PromptInterrupted([*(self.chat_history or []), self.prompt])
+            run = runs[0]
+            cancelled = run.cancelled
+            history = cancelled.chat_history if cancelled is not None else None
+            return PromptInterrupted(history if history is not None else run.history, cancelled)
+
+        return run_in_worker(main, interrupted)
+
 
 class PromptStream:
     """A run in progress: an async iterator of `MultiTurnStreamItem`, and its state."""
@@ -134,6 +216,16 @@ class PromptStream:
     def usage(self) -> Usage:
         """The usage summed over the model calls so far."""
         return self._loop.usage
+
+    @property
+    def calls(self) -> list[CallUsage]:
+        """Each model call that ended so far: its model, usage and dollar cost."""
+        return list(self._loop.meter.calls)
+
+    @property
+    def cost(self) -> float | None:
+        """The cost so far in US dollars; `None` when a call's price is unknown."""
+        return self._loop.meter.cost
 
     @property
     def done(self) -> bool:
@@ -227,3 +319,16 @@ class PromptStream:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _view_hook(hook: object) -> bool:
+    """Whether `hook` is an `AgentView`'s (whose approvals need the kernel's loop)."""
+    return type(hook).__module__.startswith("rig_nb.widgets")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from ._cost import PriceTable
 from ._hooks import PromptHook
+from ._limits import UsageLimits
 from ._messages import AnyMessage, Document, ToolChoice
 from ._model import CompletionModel, VectorIndex
 from ._tools import ToolSet
@@ -85,6 +87,16 @@ class AgentSpec(Protocol):
         """The turn budget of a request that sets none."""
         ...
 
+    @property
+    def usage_limits(self) -> UsageLimits | None:
+        """The limits of a request that sets none."""
+        ...
+
+    @property
+    def prices(self) -> PriceTable | None:
+        """Where the cost of each model call is looked up (`None`: genai-prices' table)."""
+        ...
+
 
 class RunSpec(Protocol):
     """One run's settings, as the loop reads them (`StreamingPromptRequest`)."""
@@ -112,6 +124,11 @@ class RunSpec(Protocol):
     @property
     def effective_max_turns(self) -> int:
         """The turn budget in force."""
+        ...
+
+    @property
+    def effective_usage_limits(self) -> UsageLimits | None:
+        """The usage limits in force."""
         ...
 
     @property

@@ -16,11 +16,13 @@ async for item in agent.stream_prompt("Weather in Paris?").multi_turn(3):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field, PrivateAttr, model_serializer, model_validator
 
 from ._content import ToolCall, ToolResult
+from ._cost import CallUsage, total_cost
 from ._messages import AnyMessage, Usage
 from ._raw import ProviderResponse, ToolCallDeltaContent
 from ._reasoning import Reasoning
@@ -166,6 +168,8 @@ class FinalResponse(Frozen):
 
     `history` holds only the messages of this run (prompt first), and only when the run was given a
     history (`with_history`, `stream_chat`); append it to your own list to continue the chat.
+    `calls` has each model call's usage and dollar cost, `cost` their sum. Neither is part of
+    rig's JSON, nor of equality (two answers are equal whatever they cost).
     """
 
     response: str
@@ -173,6 +177,56 @@ class FinalResponse(Frozen):
     """JSON key `aggregatedUsage`."""
     history: list[AnyMessage] | None = None
     _output: Any = PrivateAttr(default=None)
+    _calls: tuple[CallUsage, ...] = PrivateAttr(default=())
+    _pending: Callable[[], Sequence[CallUsage]] | None = PrivateAttr(default=None)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FinalResponse):
+            return NotImplemented
+        return self.__dict__ == other.__dict__ and self._output == other._output
+
+    __hash__ = Frozen.__hash__
+
+    def __getstate__(self) -> dict[Any, Any]:
+        self._resolve()  # a pickle holds the priced calls, not the means to price them
+        return super().__getstate__()
+
+    def _resolve(self) -> tuple[CallUsage, ...]:
+        if self._pending is not None:
+            self._calls, self._pending = tuple(self._pending()), None
+        return self._calls
+
+    @property
+    def calls(self) -> list[CallUsage]:
+        """Each model call of the run: its model, usage and cost (priced on first access)."""
+        return list(self._resolve())
+
+    @property
+    def cost(self) -> float | None:
+        """The run's cost in US dollars; `None` when a call's price is unknown (see `cost_note`)."""
+        calls = self._resolve()
+        return total_cost(calls)[0] if calls else None
+
+    @property
+    def cost_note(self) -> str | None:
+        """Why `cost` is `None` (`"model call 1 (vllm:qwen2.5): no price for ..."`)."""
+        calls = self._resolve()
+        if not calls:
+            return "no model calls were recorded"
+        return total_cost(calls)[1]
+
+    def with_calls(
+        self, calls: Sequence[CallUsage] | Callable[[], Sequence[CallUsage]]
+    ) -> FinalResponse:
+        """This response carrying its model calls' usage and costs (not part of the JSON).
+
+        A callable is called on first access: a run prices its calls only when asked.
+        """
+        if callable(calls):
+            self._calls, self._pending = (), calls
+        else:
+            self._calls, self._pending = tuple(calls), None
+        return self
 
     @property
     def output(self) -> Any:

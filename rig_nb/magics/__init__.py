@@ -1,7 +1,8 @@
 """The IPython extension: `%load_ext rig_nb` registers `%%agent` and `%agent`.
 
 To load it in every session, add `c.InteractiveShellApp.extensions = ["rig_nb"]` to an IPython
-profile's `ipython_config.py`.
+profile's `ipython_config.py`; `c.AgentMagics.model = "openai:gpt-4o-mini"` (and the other traits of
+`AgentMagics`) set the defaults of `%%agent` there, `%config AgentMagics.model = ...` in a session.
 """
 
 from __future__ import annotations

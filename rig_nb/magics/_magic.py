@@ -3,6 +3,7 @@
 ```
 %load_ext rig_nb
 %agent defaults -m openai:gpt-4o-mini -t get_weather --approve ask
+%config AgentMagics.max_cost = 0.50          # the same defaults, as traitlets (see _config.py)
 
 %%agent
 What's the weather in {city}?
@@ -21,7 +22,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from ..core import Tool, load_history, save_history
-from ..widgets._transcript import transcript_text
+from ..widgets._transcript import format_cost, transcript_text
+from ._config import AgentDefaults
 from ._options import parse_cell_line
 from ._runtime import run_cell, session_for
 
@@ -55,8 +57,17 @@ def kernel_can_await(shell: Any, ipykernel_version: str | None = None) -> bool:
 
 
 @magics_class
-class AgentMagics(Magics):
-    """`%%agent` runs the cell as a prompt; `%agent` shows and sets defaults."""
+class AgentMagics(Magics, AgentDefaults):
+    """`%%agent` runs the cell as a prompt; `%agent` shows and sets defaults.
+
+    Its traits are the defaults (`AgentDefaults`): `%config AgentMagics.model = "..."`, or
+    `c.AgentMagics.model = "..."` in `ipython_config.py`; `%agent defaults` sets the same ones.
+    """
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        if shell is not None:
+            session_for(shell).attach(self, getattr(shell, "configurables", None))
 
     @cell_magic
     def agent(self, line: str, cell: str) -> None:
@@ -149,7 +160,8 @@ class AgentMagics(Magics):
             f"model: {d.model or '(none: set one with %agent defaults -m vendor:model)'}",
             f"system: {d.system or '(none)'}",
             f"tools: {', '.join(d.tools or []) or '(none)'}",
-            f"max turns: {d.max_turns if d.max_turns is not None else 5}",
+            f"max turns: {d.max_turns}",
+            f"max cost: {format_cost(d.max_cost) if d.max_cost is not None else '(none)'}",
             f"approval: {d.approve or 'ask'}"
             + (
                 f" ({', '.join(f'{k}={v}' for k, v in d.approve_tool.items())})"

@@ -29,6 +29,13 @@ __all__ = ["CellOptions", "interpolate", "parse_cell_line", "resolve_model", "re
     "-t", "--tools", nargs="+", default=None, help="names of functions or @tools in the namespace"
 )
 @argument("--max-turns", type=int, default=None, help="turn budget: at most N + 2 model calls")
+@argument(
+    "--max-cost",
+    type=float,
+    default=None,
+    metavar="DOLLARS",
+    help="end the run when it has cost more than this many US dollars (UsageLimits.max_cost)",
+)
 @argument("--approve", choices=["ask", "auto", "deny"], default=None, help="tool approval policy")
 @argument(
     "--approve-tool",
@@ -72,6 +79,8 @@ class CellOptions:
     system: str | None = None
     tools: list[str] | None = None
     max_turns: int | None = None
+    max_cost: float | None = None
+    """US dollars: `UsageLimits.max_cost` of the run."""
     approve: str | None = None
     approve_tool: dict[str, str] = field(default_factory=dict[str, str])
     new: bool = False
@@ -108,6 +117,8 @@ def parse_cell_line(line: str) -> CellOptions:
             raise UsageError(f"{var!r} is not a valid variable name")
     if args.max_turns is not None and args.max_turns < 0:
         raise UsageError(f"--max-turns must be 0 or more, got {args.max_turns}")
+    if args.max_cost is not None and not 0 <= args.max_cost < float("inf"):
+        raise UsageError(f"--max-cost is in US dollars, 0 or more; got {args.max_cost}")
     if args.record and args.replay:
         raise UsageError("--record and --replay exclude each other: record once, then replay")
     tools = [t for entry in args.tools for t in entry.split(",") if t] if args.tools else None
@@ -124,6 +135,7 @@ def parse_cell_line(line: str) -> CellOptions:
         system=args.system,
         tools=tools,
         max_turns=args.max_turns,
+        max_cost=args.max_cost,
         approve=args.approve,
         approve_tool=per_tool,
         new=args.new,

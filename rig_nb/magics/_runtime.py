@@ -9,6 +9,7 @@ kernel interrupt keeps the history too.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,12 +27,21 @@ from ..core import (
     StreamedText,
     StreamedToolCall,
     StreamUserItem,
+    UsageLimits,
 )
 from ..errors import PromptCancelled, RigError
 from ..kernel import kernel_tools
 from ..kernel._cell_log import CellLog
 from ..widgets import AgentView, ApprovalPolicy
 from ._cassettes import recording, replay_model, replaying
+from ._config import (
+    DEFAULT_MAX_TURNS,
+    AgentDefaults,
+    as_options,
+    copy_defaults,
+    replace_defaults,
+    update_defaults,
+)
 from ._options import (
     CellOptions,
     parse_cell_line,
@@ -44,18 +54,19 @@ from ._prompt import cell_prompt
 
 __all__ = ["RunInterrupted", "RunKeyboardInterrupt", "Session", "run_cell", "session_for"]
 
-DEFAULT_MAX_TURNS = 5
-
 
 @dataclass
 class Session:
     """One kernel's `%%agent` state: defaults, the conversation, what was always allowed.
 
+    The defaults are the traits of `config`: the extension's `AgentMagics` once it is loaded, so
+    `%config AgentMagics.model = ...` and `%agent defaults -m ...` set the same value.
     `always_allowed` belongs to the conversation: `--new`, `%agent reset`, `%agent load` and
     `%agent allow --clear` empty it. It never beats a `deny` policy.
     """
 
-    defaults: CellOptions = field(default_factory=CellOptions)
+    config: AgentDefaults = field(default_factory=AgentDefaults)
+    """The defaults, as traitlets (`AgentMagics` is one, configurable with `%config`)."""
     history: list[AnyMessage] = field(default_factory=list[AnyMessage])
     always_allowed: set[str] = field(default_factory=set[str])
     last: FinalResponse | None = None
@@ -64,12 +75,45 @@ class Session:
     """The run of a cell that could not await (ipykernel < 7.4)."""
     view: AgentView | None = None
     """The view of the latest `%%agent` cell (its `stop()`, `state`, `last_run`)."""
-    out: str = "agent_result"
-    history_var: str = "agent_history"
     mcp_servers: dict[str, Any] = field(default_factory=dict[str, Any])
     """`%agent mcp add`'s servers (name -> `rig_nb.mcp.MCPServer`); every cell gets their tools."""
     cells: CellLog | None = None
     """The cells run since the extension loaded (`{In[-1]}` where IPython numbers no cells)."""
+
+    @property
+    def defaults(self) -> CellOptions:
+        """The defaults, as cell options; assigning replaces them all."""
+        return as_options(self.config)
+
+    @defaults.setter
+    def defaults(self, options: CellOptions) -> None:
+        replace_defaults(self.config, options)
+
+    @property
+    def out(self) -> str:
+        """The variable that receives the `FinalResponse`."""
+        return self.config.out
+
+    @property
+    def history_var(self) -> str:
+        """The variable that receives the conversation."""
+        return self.config.history_var
+
+    def attach(self, config: AgentDefaults, configurables: list[Any] | None = None) -> None:
+        """Hold the defaults in `config` (the extension's `AgentMagics`).
+
+        On a reload the new one takes the old one's values, and the old one leaves the shell's
+        `configurables` (so `%config AgentMagics.x` reads the one in use).
+        """
+        old = self.config
+        if old is not config and self._attached:
+            copy_defaults(config, old)
+            if configurables is not None and old in configurables:
+                configurables.remove(old)
+        self.config = config
+        self._attached = True
+
+    _attached: bool = field(default=False, init=False, repr=False)
 
     def merged(self, options: CellOptions) -> CellOptions:
         """The cell's options over the session defaults."""
@@ -79,6 +123,7 @@ class Session:
             system=options.system if options.system is not None else d.system,
             tools=options.tools if options.tools is not None else d.tools,
             max_turns=options.max_turns if options.max_turns is not None else d.max_turns,
+            max_cost=options.max_cost if options.max_cost is not None else d.max_cost,
             approve=options.approve or d.approve,
             approve_tool={**d.approve_tool, **options.approve_tool},
             new=options.new,
@@ -94,15 +139,10 @@ class Session:
         )
 
     def set_defaults(self, options: CellOptions) -> None:
-        """`%agent defaults ...`: remember what was given."""
+        """`%agent defaults ...`: set what was given (the same traits `%config` sets)."""
         if options.attach:
             raise UsageError("-a attaches a file to one %%agent cell; it cannot be a default")
-        self.defaults = self.merged(options)
-        self.defaults.new = False
-        if options.out:
-            self.out = options.out
-        if options.history_var:
-            self.history_var = options.history_var
+        update_defaults(self.config, options)
 
     def build_agent(self, options: CellOptions, namespace: dict[str, Any]) -> Agent:
         """The agent a cell runs: its model (or Agent), system prompt and tools.
@@ -141,8 +181,16 @@ class Session:
             tools += session_tools(self.mcp_servers, tools)
         system = resolve_system(options.system, namespace)
         output_type = resolve_output_type(options.output, namespace)
+        limits = found.usage_limits if isinstance(found, Agent) else None
+        if options.max_cost is not None:  # over the agent's other limits
+            limits = dataclasses.replace(limits or UsageLimits(), max_cost=options.max_cost)
         if isinstance(found, Agent):
-            if not tools and system is None and output_type is None:
+            if (
+                not tools
+                and system is None
+                and output_type is None
+                and limits is found.usage_limits
+            ):
                 return found
             return Agent(
                 found.model,
@@ -155,8 +203,12 @@ class Session:
                 additional_params=found.additional_params,
                 hook=found.hook,
                 output_type=output_type or found.output_type,
+                usage_limits=limits,
+                prices=found.prices,
             )
-        return Agent(found, preamble=system, tools=tools, output_type=output_type)
+        return Agent(
+            found, preamble=system, tools=tools, output_type=output_type, usage_limits=limits
+        )
 
 
 _SESSIONS: dict[int, Session] = {}

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import random
 import time
+import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -85,24 +86,33 @@ class ProviderClient:
         self._password = password if len(password) >= 4 else ""
         self.settings = settings
         self._given = http_client
-        self._clients: dict[int, httpx.AsyncClient] = {}
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def _client(self) -> httpx.AsyncClient:
         if self._given is not None:
             return self._given
-        # A client's connection pool belongs to one event loop; keep one per loop.
-        key = id(asyncio.get_running_loop())
-        client = self._clients.get(key)
+        # A client's connection pool belongs to one event loop: keep one per live loop (the
+        # kernel's and run_sync's worker both keep theirs), keyed by the loop itself so a new
+        # loop never gets the pool of a dead one that had the same id().
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
         if client is None or client.is_closed:
             client = httpx.AsyncClient(timeout=self.settings.timeout())
-            self._clients = {key: client}
+            self._clients[loop] = client
         return client
 
     async def aclose(self) -> None:
         """Close the clients this object created (not one it was given)."""
-        for client in self._clients.values():
-            await client.aclose()
-        self._clients.clear()
+        loop = asyncio.get_running_loop()
+        mine = self._clients.pop(loop, None)
+        if mine is not None:
+            await mine.aclose()
+        for other, client in list(self._clients.items()):
+            del self._clients[other]
+            if other.is_running():  # a client's connections close on their own loop
+                asyncio.run_coroutine_threadsafe(client.aclose(), other)
 
     # -- redaction ----------------------------------------------------------------------------
 

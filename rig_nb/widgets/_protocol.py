@@ -48,16 +48,23 @@ class Usage(TypedDict):
 
 
 class TurnUsage(Usage):
-    """One model call's usage; `turn` counts from 0."""
+    """One model call's usage; `turn` counts from 0; `cost` in US dollars once the run ended."""
 
     turn: int
+    cost: float | None
 
 
 class UsageReport(TypedDict):
-    """Usage per model call, and the run's total once known."""
+    """Usage per model call, and the run's total once known.
+
+    `cost` is the run's cost in US dollars once it ended, `None` when unknown; `cost_note` then
+    says why (`None` before the end).
+    """
 
     turns: list[TurnUsage]
     total: Usage | None
+    cost: float | None
+    cost_note: str | None
 
 
 class DataImage(TypedDict):

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..core import (
     Base64,
+    CallUsage,
     FinalResponse,
     Image,
     MultiTurnStreamItem,
@@ -38,6 +39,7 @@ from ._protocol import (
     TextBlock,
     ToolBlock,
     ToolStatus,
+    TurnUsage,
 )
 from ._protocol import Usage as UsageData
 from ._protocol import ViewState as ViewStateData
@@ -78,7 +80,7 @@ class ViewState:
             "status": "running",
             "prompt": prompt,
             "blocks": [],
-            "usage": {"turns": [], "total": None},
+            "usage": {"turns": [], "total": None, "cost": None, "cost_note": None},
             "error": None,
             "notices": [],
             "final": None,
@@ -98,7 +100,7 @@ class ViewState:
         if isinstance(item, FinalResponse):
             self.state["status"] = "done"
             self.state["final"] = item.response
-            self.state["usage"]["total"] = usage_dict(item.aggregated_usage)
+            self.total(item.aggregated_usage, item.calls)
             return
         if isinstance(item, StreamUserItem):
             self._result(item.content)
@@ -130,7 +132,8 @@ class ViewState:
         else:  # StreamedFinal: the turn's usage
             usage = content.token_usage()
             if usage is not None:
-                self.state["usage"]["turns"].append({"turn": self._turn, **usage_dict(usage)})
+                turn: TurnUsage = {"turn": self._turn, **usage_dict(usage), "cost": None}
+                self.state["usage"]["turns"].append(turn)
 
     def _code(self, name: str, arguments: Any) -> CodeView | None:
         """The argument a tool shows as code (`run_python`'s `code`), when it is text."""
@@ -276,9 +279,21 @@ class ViewState:
             if block["kind"] == "reasoning":
                 block["done"] = True
 
-    def total(self, usage: Usage) -> None:
-        """The summed usage so far (also for runs that ended early)."""
-        self.state["usage"]["total"] = usage_dict(usage)
+    def total(self, usage: Usage, calls: Sequence[CallUsage] = ()) -> None:
+        """The summed usage so far (also for runs that ended early), and the calls' costs."""
+        report = self.state["usage"]
+        report["total"] = usage_dict(usage)
+        if calls:
+            unknown = next((i for i, c in enumerate(calls) if c.cost is None), None)
+            if unknown is None:
+                report["cost"], report["cost_note"] = sum(c.cost or 0.0 for c in calls), None
+            else:
+                call = calls[unknown]
+                note = f"model call {unknown + 1} ({call.model}): {call.cost_note or 'no price'}"
+                report["cost"], report["cost_note"] = None, note
+            for turn in report["turns"]:
+                if 0 <= turn["turn"] < len(calls):
+                    turn["cost"] = calls[turn["turn"]].cost
 
     def snapshot(self) -> ViewStateData:
         """A copy to hand to the widget (traitlets compares by value)."""

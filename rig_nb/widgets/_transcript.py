@@ -7,12 +7,13 @@ The state is the widget's `state` trait: a `_protocol.ViewState`, or `{}` before
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Mapping
 from typing import Any
 
-from ._protocol import ToolBlock, Usage
+from ._protocol import ToolBlock
 
-__all__ = ["transcript_html", "transcript_text"]
+__all__ = ["format_cost", "transcript_html", "transcript_text"]
 
 _STATUS = {
     "running": "running",
@@ -23,13 +24,27 @@ _STATUS = {
 }
 
 
-def _usage_line(usage: Usage | None) -> str:
+def format_cost(cost: float) -> str:
+    """Dollars, three significant digits, never in scientific notation (js/src/state.js too)."""
+    if cost <= 0:
+        return "$0"
+    return f"${cost:.{max(2, 2 - math.floor(math.log10(cost)))}f}"
+
+
+def _usage_line(report: Mapping[str, Any]) -> str:
+    usage = report.get("total")
     if not usage:
         return ""
-    return (
+    line = (
         f"tokens: {usage['input_tokens']} in, {usage['output_tokens']} out, "
         f"{usage['total_tokens']} total"
     )
+    cost = report.get("cost")
+    if isinstance(cost, int | float):
+        line += f", {format_cost(cost)}"
+    elif report.get("cost_note"):
+        line += ", cost unknown"
+    return line
 
 
 def _tool_line(block: ToolBlock) -> str:
@@ -60,7 +75,7 @@ def transcript_text(state: Mapping[str, Any]) -> str:
     lines += [f"[note] {n}" for n in state.get("notices", [])]
     if state.get("error"):
         lines.append(f"[{_STATUS.get(state['status'], state['status'])}] {state['error']}")
-    usage = _usage_line(state.get("usage", {}).get("total"))
+    usage = _usage_line(state.get("usage", {}))
     if usage:
         lines.append(f"[{usage}]")
     return "\n".join(lines)
@@ -90,7 +105,7 @@ def transcript_html(state: Mapping[str, Any]) -> str:
             '<div style="color:var(--jp-error-color1,#c62828);font-weight:600">'
             f"{html.escape(str(state['error']))}</div>"
         )
-    usage = _usage_line(state.get("usage", {}).get("total"))
+    usage = _usage_line(state.get("usage", {}))
     if usage:
         parts.append(f'<div style="opacity:.7;font-size:90%">{html.escape(usage)}</div>')
     return '<div class="rig-nb-transcript">' + "".join(parts) + "</div>"

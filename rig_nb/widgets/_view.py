@@ -141,7 +141,7 @@ class AgentView(anywidget.AnyWidget):
                 finally:
                     self.run_stream = None
                     self._approvals.end()
-                    self.view_state.total(run.usage)
+                    self.view_state.total(run.usage, run.calls)
             if run.final_response is None:
                 raise UserError("the run ended without an answer")  # not expected: a bug
         except BaseException as exc:
