@@ -118,6 +118,11 @@ class Session:
     def merged(self, options: CellOptions) -> CellOptions:
         """The cell's options over the session defaults."""
         d = self.defaults
+        if d.record and d.replay and not (options.record or options.replay):
+            raise UsageError(
+                f"the defaults both record to {d.record!r} and replay {d.replay!r}; unset one "
+                "(%config AgentMagics.record = None) or pass --record/--replay in the cell"
+            )
         return CellOptions(
             model=options.model or d.model,
             system=options.system if options.system is not None else d.system,

@@ -68,3 +68,26 @@ def test_record_and_replay_exclude_each_other_and_a_missing_cassette_is_one_line
     options = parse_cell_line(f"--replay {tmp_path / 'none.jsonl'}")
     with pytest.raises(UsageError, match="record one first"):
         session_for(shell).build_agent(options, shell.user_ns)
+
+
+async def test_a_cassette_as_a_default_one_mode_at_a_time(shell: Any, tmp_path: Path) -> None:
+    cassette = tmp_path / "defaults.jsonl"
+    session = session_for(shell)
+    shell.user_ns["scripted"] = ScriptedModel([["Hi.", final(total_tokens=2)]])
+    try:
+        shell.run_line_magic("agent", f"defaults --record {cassette}")
+        await cell(shell, "%%agent -m scripted --no-widget --new\nSay hi")
+        assert json.loads(cassette.read_text().splitlines()[0])["kind"] == "choices"
+
+        shell.run_line_magic("agent", f"defaults --replay {cassette}")  # replaces --record
+        assert session.config.record is None and session.config.replay == str(cassette)
+        await cell(shell, "%%agent -m openai:gpt-4o-mini --no-widget --new\nSay hi")
+        assert shell.user_ns["agent_result"].response == "Hi."
+
+        shell.run_line_magic("config", f"AgentMagics.record = {str(cassette)!r}")
+        with pytest.raises(UsageError, match="both record to"):
+            session.merged(parse_cell_line(""))
+        one = session.merged(parse_cell_line(f"--replay {cassette}"))  # the cell decides
+        assert one.replay == str(cassette) and one.record is None
+    finally:
+        session.defaults = type(session.defaults)()
