@@ -103,6 +103,16 @@ def _price(plan: RowPlan, agent: Agent, usage: Usage) -> float | None:
     return None if value is None else float(value)
 
 
+def _answer_cost(plan: RowPlan, agent: Agent, final: FinalResponse) -> float | None:
+    """`price=`, else the model's `price(usage)`, else the run's own cost (the agent's prices)."""
+    if plan.price is not None or callable(getattr(agent.model, "price", None)):
+        return _price(plan, agent, final.usage)
+    try:
+        return final.cost  # priced now, per call, from the agent's `prices` (or genai-prices)
+    except Exception:  # no price table to be had: no cost, not a failure
+        return None
+
+
 async def run_row(
     agent: Agent,
     prompt: AnyMessage | BaseException,
@@ -149,7 +159,7 @@ async def run_row(
                 response=final.response,
                 output=final.output,
                 usage=final.usage,
-                cost=_price(plan, agent, final.usage),
+                cost=_answer_cost(plan, agent, final),
                 retried=retried,
                 history=final.history,
                 attempts=attempt,

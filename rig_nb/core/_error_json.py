@@ -1,9 +1,10 @@
 """rig_nb errors to JSON and back, with their conversation: a batch's cache, a cassette.
 
 An error is kept as its class (module and name), its `args` and its attributes: `chat_history`
-as rig's JSON history, the wrapped `error` of a streaming twin as an error of its own, JSON values
-as they are and anything else as its `repr`. Read back, it is the same class again (a streaming
-twin is made again with `StreamingError.wrap`), with the same text, fields and history.
+as rig's JSON history, the wrapped `error` of a streaming twin as an error of its own, a pydantic
+model (a `Usage`) as its class and JSON, JSON values as they are and anything else as its `repr`.
+Read back, it is the same class again (a streaming twin is made again with `StreamingError.wrap`),
+with the same text, fields and history.
 
 ```python
 data = error_to_json(exc)            # a JSON object (json.dumps it)
@@ -16,6 +17,8 @@ from __future__ import annotations
 import importlib
 import json
 from typing import Any
+
+from pydantic import BaseModel
 
 from ..errors import RigError, StreamingError
 from ._messages import Message, history_from_json, history_to_json
@@ -53,17 +56,23 @@ def error_to_json(exc: BaseException) -> dict[str, Any]:
             attrs[name] = {"history": json.loads(history_to_json([value])), "one": True}
         elif isinstance(value, BaseException):
             attrs[name] = {"error": error_to_json(value)}
+        elif isinstance(value, BaseModel):
+            attrs[name] = {"model": _path(type(value)), "data": value.model_dump(mode="json")}
         else:
             attrs[name] = {"value": _plain(value)}
-    cls = type(exc)
     return {
-        "class": f"{cls.__module__}:{cls.__qualname__}",
+        "class": _path(type(exc)),
         "args": _plain(list(exc.args)),
         "attrs": attrs,
     }
 
 
-def _load_class(path: str) -> type[BaseException] | None:
+def _path(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _load(path: str, base: type[Any]) -> Any:
+    """The class at `path` when it is a subclass of `base`, else `None`."""
     module, _, name = path.partition(":")
     try:
         found: Any = importlib.import_module(module)
@@ -71,12 +80,18 @@ def _load_class(path: str) -> type[BaseException] | None:
             found = getattr(found, part)
     except (ImportError, AttributeError):
         return None
-    return found if isinstance(found, type) and issubclass(found, BaseException) else None
+    return found if isinstance(found, type) and issubclass(found, base) else None
+
+
+def _model(data: dict[str, Any]) -> Any:
+    """A pydantic attribute back (its JSON when its class is gone)."""
+    cls: type[BaseModel] | None = _load(str(data.get("model", "")), BaseModel)
+    return data.get("data") if cls is None else cls.model_validate(data.get("data"))
 
 
 def error_from_json(data: dict[str, Any]) -> BaseException:
     """The error `error_to_json` wrote (a `RigError` with its text when its class is gone)."""
-    cls = _load_class(str(data.get("class", "")))
+    cls: type[BaseException] | None = _load(str(data.get("class", "")), BaseException)
     args = tuple(data.get("args") or ())
     if cls is None:
         return RigError(f"{data.get('class')}: {' '.join(map(str, args))}")
@@ -91,6 +106,8 @@ def error_from_json(data: dict[str, Any]) -> BaseException:
             setattr(error, name, messages[0] if value.get("one") else messages)
         elif "error" in value:
             setattr(error, name, error_from_json(value["error"]))
+        elif "model" in value:
+            setattr(error, name, _model(value))
         else:
             setattr(error, name, value.get("value"))
     if data.get("streaming") and isinstance(error, RigError):

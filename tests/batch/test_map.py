@@ -313,3 +313,28 @@ async def test_approval_policies_for_every_row() -> None:
         agent.map(["a"], approval="ask")
     with pytest.raises(UserError, match="use 'ask', 'auto' or 'deny'"):
         agent.map(["a"], approval={"delete_row": "maybe"})  # type: ignore[dict-item]
+
+
+async def test_without_price_a_row_costs_what_the_agents_price_table_says() -> None:
+    from rig_nb import PriceTable
+
+    model = EchoModel()
+    model.provider_name = "demo"  # type: ignore[attr-defined]
+    table = PriceTable.from_prices({"demo:echo": {"input_mtok": 1_000_000, "output_mtok": 0}})
+    run = Agent(model, prices=table).map(["a", "bb"], output="list")
+    rows = await run
+    assert [r.cost for r in rows] == [r.usage.input_tokens * 1.0 for r in rows]
+    assert all(r.cost for r in rows) and run.progress.cost == sum(r.cost for r in rows)
+    unknown = await Agent(EchoModel()).map(["a"], output="list")  # a model no table knows
+    assert unknown[0].cost is None
+
+
+async def test_the_agents_usage_limits_fail_a_row_alone() -> None:
+    from rig_nb import UsageLimitExceeded, UsageLimits
+
+    agent = Agent(EchoModel(), usage_limits=UsageLimits(max_total_tokens=5))
+    table = await agent.map(["a", "a longer prompt", "b"])
+    assert list(table.status) == ["ok", "failed", "ok"]
+    assert table.error_type[1] == "UsageLimitExceeded" and table.attempts[1] == 1
+    error = table.error[1]
+    assert isinstance(error, UsageLimitExceeded) and error.chat_history

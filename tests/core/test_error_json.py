@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import rig_nb.errors as errors
-from rig_nb import Message
+from rig_nb import Message, Usage, UsageLimitExceeded
 from rig_nb.core import error_from_json, error_to_json
 from rig_nb.errors import RigError, StreamingError
 
@@ -37,6 +37,16 @@ def samples() -> list[RigError]:
         errors.PromptCancelled(HISTORY, "stopped"),
         errors.HookError("on_tool_call", "raised ValueError: x", HISTORY),
         errors.ToolNotFoundError("search"),
+        UsageLimitExceeded(
+            "max_total_tokens of 5 exceeded: 12",
+            HISTORY,
+            limit="max_total_tokens",
+            value=5,
+            used=12,
+            usage=Usage(input_tokens=10, output_tokens=2, total_tokens=12),
+            cost=0.25,
+            requests=1,
+        ),
     ]
 
 
