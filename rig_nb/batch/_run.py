@@ -170,15 +170,23 @@ class BatchRun:
     def run_sync(self) -> Any:
         """Run to the end from synchronous code (a script); in a notebook, `await` instead.
 
-        With an event loop already running in this thread, the batch runs on a new loop in a
-        worker thread and this call blocks until it ends.
+        With an event loop already running in this thread (a notebook), the batch runs on a new
+        loop in a worker thread and this call blocks until it ends. A `KeyboardInterrupt` while it
+        waits (Ctrl-C, the kernel's interrupt button) stops the batch as `stop()` does, keeping
+        (and caching) the rows that finished, then is raised.
         """
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             return asyncio.run(self.run())
         with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="rig_nb-batch") as pool:
-            return pool.submit(asyncio.run, self.run()).result()
+            future = pool.submit(asyncio.run, self.run())
+            try:
+                return future.result()
+            except BaseException:
+                if not future.done():  # interrupted while waiting: end the batch, then raise
+                    self.stop("interrupted")
+                raise
 
     async def run(self) -> Any:
         """Run every row; returns the table (`output=`), in input order."""

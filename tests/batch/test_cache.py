@@ -27,10 +27,10 @@ def count_rows_files(cache: Path) -> int:
     return len(list(cache.glob("*/rows.jsonl")))
 
 
-def start_batch(cache: Path, rows: int) -> subprocess.Popen[str]:
+def start_batch(cache: Path, rows: int, *flags: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.batch.slow_batch", str(cache), str(rows)],
+        [sys.executable, "-m", "tests.batch.slow_batch", str(cache), str(rows), *flags],
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
@@ -164,6 +164,28 @@ async def test_a_kill_mid_batch_loses_only_rows_in_flight_and_resume_redoes_the_
     assert table.cached.sum() == len(written)
     assert len(model.calls) == rows - len(written)  # only the rows not on disk ran again
     assert set(model.calls).isdisjoint(r["prompt"] for r in written)
+
+
+def test_an_interrupt_of_run_sync_stops_the_batch_and_keeps_what_finished(tmp_path: Path) -> None:
+    rows = 2000  # 10 s of rows: far more than run before the interrupt is handled
+    proc = start_batch(tmp_path, rows, "--run-sync")
+    assert proc.stdout is not None
+    try:
+        assert proc.stdout.readline().strip() == "started"
+        while not (line := proc.stdout.readline()).startswith("done 20"):
+            assert line.startswith("done"), line
+        proc.send_signal(signal.SIGINT)  # the kernel's interrupt button, Ctrl-C
+        rest = proc.stdout.read()
+        proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        proc.stdout.close()
+    assert "interrupted" in rest and "finished" not in rest
+    written = [json.loads(x) for x in rows_file(tmp_path).read_text().splitlines() if x.strip()]
+    assert 20 <= len(written) < rows  # the rows that finished are kept; the batch did not go on
+    assert all(r["status"] == "ok" for r in written)
 
 
 def test_the_key_is_model_parameters_tools_prompt_never_the_api_key(tmp_path: Path) -> None:
