@@ -109,9 +109,7 @@ class HttpModel:
         For a recorder (`rig_nb.testing.RecordingModel`) or a proxy; this model is unchanged.
         """
         twin = copy.copy(self)
-        http = twin._http = copy.copy(self._http)
-        http._given = http_client
-        http._clients = {}
+        twin._http = self._http.with_client(http_client)
         return twin
 
     # -- to implement --------------------------------------------------------------------------

@@ -90,6 +90,17 @@ class ProviderClient:
             weakref.WeakKeyDictionary()
         )
 
+    def with_client(self, http_client: httpx.AsyncClient) -> ProviderClient:
+        """The same provider, headers, key and settings, sending through `http_client`."""
+        return ProviderClient(
+            provider=self.provider,
+            base_url=self.base_url,
+            headers=self._headers,
+            secret=self._secret,
+            settings=self.settings,
+            http_client=http_client,
+        )
+
     def _client(self) -> httpx.AsyncClient:
         if self._given is not None:
             return self._given
