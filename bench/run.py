@@ -1,141 +1,124 @@
-"""Benchmarks: rig_nb's loop against raw httpx and its peers, concurrency, and widget coalescing.
+"""Stream throughput against the limit and the peers, in both regimes, paired.
 
-    python -m bench.run [--tokens 2000] [--reps 7] [--write]
+    python -m bench.run [--pairs 10] [--before DIR] [--write]
 
-Every contender reads the same loopback stream in a fresh process; medians over `--reps` runs.
-`--write` puts the results table into bench/README.md.
+Scenarios: OpenAI chat and Anthropic streams, each in the **burst** regime (the whole body is in
+the socket before the client reads: throughput is wall time) and the **paced** regime (one SSE
+event per network read, as real models send them: the server sets the pace, so the cost is the
+client's CPU time). Every contender is paired with its baseline (`bench.paired`): raw httpx, or
+raw httpx awaiting a callback per delta for the `+ hook` contenders. `--before DIR` adds the
+rig_nb contenders again, importing the rig_nb found in DIR (the base commit), in the same run.
+`--write` puts the tables into bench/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import os
 import platform
-import resource
 import socket
-import statistics
 import subprocess
 import sys
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+
+from bench.paired import ROOT, Pairs, Worker, measure
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+FAMILIES = {
+    "openai": {
+        "raw httpx": ["rig_nb", "openai SDK", "pydantic-ai"],
+        "raw httpx + hook": ["rig_nb + hook"],
+    },
+    "anthropic": {
+        "raw httpx (anthropic)": ["rig_nb (anthropic)"],
+        "raw httpx + hook (anthropic)": ["rig_nb + hook (anthropic)"],
+    },
+}
 
 
-def _port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _contender(name: str, base_url: str, tokens: int, reps: int) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.worker", name, base_url, str(tokens), str(reps)],
-        capture_output=True, text=True, check=True, cwd=ROOT,
-    )  # fmt: skip
-    return json.loads(out.stdout)
-
-
-def speed_table(
-    port: int, tokens: int, chunk: int, reps: int, rounds: int
-) -> tuple[list[str], dict[str, Any]]:
-    base = f"http://127.0.0.1:{port}/t{tokens}c{chunk}/v1"
-    from bench.worker import CONTENDERS
-
-    # Contenders interleaved over rounds (a fresh process each time), so a noisy moment of the
-    # machine spreads over all of them; medians over every run of every round.
-    results: dict[str, Any] = {
-        name: {"totals": [], "firsts": [], "peak_bytes": 0} for name in CONTENDERS
-    }
-    for _ in range(rounds):
-        for name in CONTENDERS:
-            run = _contender(name, base, tokens, reps)
-            results[name]["totals"] += run["totals"]
-            results[name]["firsts"] += run["firsts"]
-            results[name]["peak_bytes"] = max(results[name]["peak_bytes"], run["peak_bytes"])
-    raw = {"openai": statistics.median(results["raw httpx"]["totals"]),
-           "anthropic": statistics.median(results["raw httpx (anthropic)"]["totals"])}  # fmt: skip
-    raw_first = {"openai": statistics.median(results["raw httpx"]["firsts"]),
-                 "anthropic": statistics.median(results["raw httpx (anthropic)"]["firsts"])}  # fmt: skip
-    rows = [
-        f"Stream: {tokens} tokens, {chunk} per SSE event; medians of {rounds} rounds × {reps} runs.",
-        "",
-        "| contender | tokens/s | × raw httpx | time to first token | vs raw | peak traced memory |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for name, r in results.items():
-        family = "anthropic" if "anthropic" in name else "openai"
-        total, first = statistics.median(r["totals"]), statistics.median(r["firsts"])
-        rows.append(
-            f"| {name} | {tokens / total:,.0f} | {raw[family] / total:.2f} | {first * 1000:.2f} ms | "
-            f"{(first - raw_first[family]) * 1000:+.2f} ms | {r['peak_bytes'] / 1e6:.1f} MB |"
-        )
-    return rows, results
-
-
-async def _concurrent(port: int, runs: int, tokens: int) -> tuple[float, int]:
-    import httpx
-
-    from rig_nb import Agent
-    from rig_nb.providers import OpenAIChatModel
-
-    limits = httpx.Limits(max_connections=runs, max_keepalive_connections=runs)
-    client = httpx.AsyncClient(limits=limits, timeout=120)
-    model = OpenAIChatModel(
-        "bench",
-        api_key="bench",
-        base_url=f"http://127.0.0.1:{port}/t{tokens}c1/v1",
-        http_client=client,
+@contextmanager
+def server() -> Iterator[int]:
+    """The loopback SSE server (`bench.server`), in its own process."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.server", str(port)],
+        stdout=subprocess.PIPE,
+        cwd=ROOT,
+        text=True,
     )
-    agent = Agent(model)
-    start = time.perf_counter()
-    answers = await asyncio.gather(*(agent.stream_prompt("go").send() for _ in range(runs)))
-    elapsed = time.perf_counter() - start
-    await client.aclose()
-    return elapsed, sum(len(a.response.split()) for a in answers)
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        yield port
+    finally:
+        process.terminate()
+        process.wait()
 
 
-def concurrency_rows(port: int, runs: int, tokens: int) -> list[str]:
-    elapsed, words = asyncio.run(_concurrent(port, runs, tokens))
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return [
-        f"| {runs} concurrent rig_nb runs × {tokens} tokens, one event loop | {elapsed:.2f} s | "
-        f"{words / elapsed:,.0f} tokens/s in all | peak RSS {rss:.0f} MB |"
-    ]
+def scenario_rows(
+    family: str, regime: str, url: str, tokens: int, count: int, before: str | None, peers: bool
+) -> list[str]:
+    workers: dict[str, Worker] = {}
 
+    def worker(name: str) -> Worker:
+        if name not in workers:
+            workers[name] = Worker(name, before if name.endswith("(before)") else None)
+        return workers[name]
 
-async def _coalescing(tokens: int) -> tuple[float, float, int]:
-    from rig_nb import Agent
-    from rig_nb.testing import ScriptedModel, final
-    from rig_nb.widgets import AgentView
-
-    steps = [f"tok{i} " for i in range(tokens)]
-    plain = Agent(ScriptedModel([[*steps, final()]]))
-    cpu = time.process_time()
-    async for _ in plain.stream_prompt("go"):
-        pass
-    base = time.process_time() - cpu
-    view = AgentView(Agent(ScriptedModel([[*steps, final()]])), approval="auto")
-    cpu = time.process_time()
-    await view.run("go")
-    return base, time.process_time() - cpu, view.updates_sent
-
-
-def coalescing_rows() -> list[str]:
-    rows = [
-        "| stream | loop alone (CPU) | loop + AgentView (CPU) | updates sent |",
-        "|---|---:|---:|---:|",
-    ]
-    for tokens in (1_000, 10_000, 100_000):
-        base, viewed, updates = asyncio.run(_coalescing(tokens))
+    pairs: dict[str, tuple[Worker, Worker]] = {}
+    for baseline, contenders in FAMILIES[family].items():
+        for name in contenders:
+            if not peers and not name.startswith("rig_nb"):
+                continue
+            pairs[name] = (worker(baseline), worker(name))
+            if before and name.startswith("rig_nb"):
+                pairs[f"{name} (before)"] = (worker(baseline), worker(f"{name} (before)"))
+    try:
+        results = measure(pairs, url, count)
+    finally:
+        for w in workers.values():
+            w.close()
+    rows = []
+    baselines = {name: b.name for name, (b, _c) in pairs.items()}
+    for name, result in results.items():
+        rows.append(_row(name, baselines[name], regime, result, tokens))
+    for baseline in dict.fromkeys(baselines.values()):
+        result = next(r for n, r in results.items() if baselines[n] == baseline)
+        cpu = result.median("cpu", "baseline") / tokens * 1e6
+        wall = tokens / result.median("wall", "baseline")
+        first = result.median("first", "baseline") * 1000
         rows.append(
-            f"| {tokens:,} tokens, burst | {base * 1000:.0f} ms | {viewed * 1000:.0f} ms | {updates} |"
+            f"| {baseline} | {regime} | (the limit) | 1.00 | 1.00 | {cpu:.1f} | {first:.2f} ms | {wall:,.0f} |"
         )
     return rows
+
+
+def _row(name: str, baseline: str, regime: str, result: Pairs, tokens: int) -> str:
+    key = "wall" if regime == "burst" else "cpu"
+    low, high = result.spread(key)
+    figures = {k: f"{result.ratio(k):.2f}" for k in ("wall", "cpu")}
+    figures[key] = f"**{figures[key]}** ({low:.2f}–{high:.2f})"
+    cpu_token = result.median("cpu") / tokens * 1e6
+    first = result.first_delta() * 1000
+    speed = tokens / result.median("wall")
+    return (
+        f"| {name} | {regime} | {baseline} | {figures['wall']} | {figures['cpu']} | "
+        f"{cpu_token:.1f} | {first:+.2f} ms | {speed:,.0f} |"
+    )
+
+
+HEADER = [
+    "| contender | regime | baseline | × baseline, wall | × baseline, CPU | CPU µs/token "
+    "| first token vs baseline | tokens/s |",
+    "|---|---|---|---:|---:|---:|---:|---:|",
+]
 
 
 def machine() -> str:
@@ -151,56 +134,72 @@ def machine() -> str:
 
 
 def versions() -> str:
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
-    names = ["rig_nb", "httpx", "openai", "pydantic-ai-slim", "pydantic"]
-    return ", ".join(f"{n} {version(n)}" for n in names)
+    out = []
+    for name in ["httpx", "openai", "pydantic-ai-slim", "pydantic"]:
+        try:
+            out.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            out.append(f"{name} (not installed)")
+    return ", ".join(out)
+
+
+def write_results(name: str, lines: list[str]) -> None:
+    """Put `lines` between the `<!-- results:name -->` markers of bench/README.md."""
+    readme = HERE / "README.md"
+    current = readme.read_text()
+    start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
+    head, found, rest = current.partition(start)
+    if not found:
+        raise SystemExit(f"bench/README.md has no {start} marker")
+    _, _, tail = rest.partition(end)
+    readme.write_text(f"{head}{start}\n" + "\n".join(lines) + f"\n{end}{tail}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tokens", type=int, default=2000)
-    parser.add_argument("--chunk", type=int, default=1)
-    parser.add_argument("--reps", type=int, default=7)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--concurrent", type=int, default=200)
-    parser.add_argument("--write", action="store_true", help="write the table into bench/README.md")
+    parser.add_argument("--tokens", type=int, default=2000, help="tokens of a burst stream")
+    parser.add_argument("--paced-tokens", type=int, default=400, help="tokens of a paced stream")
+    parser.add_argument("--pace", type=int, default=500, help="µs between paced events")
+    parser.add_argument("--pairs", type=int, default=10)
+    parser.add_argument("--before", help="a directory holding the base commit's rig_nb package")
+    parser.add_argument("--only", choices=["burst", "paced"], default=None)
+    parser.add_argument("--family", choices=list(FAMILIES), default=None)
+    parser.add_argument("--no-peers", action="store_true", help="rig_nb against raw httpx only")
+    parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
-    port = _port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bench.server", str(port)],
-        stdout=subprocess.PIPE,
-        cwd=ROOT,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
-        speed, _ = speed_table(port, args.tokens, args.chunk, args.reps, args.rounds)
-        concurrency = concurrency_rows(port, args.concurrent, 1000)
-    finally:
-        server.terminate()
-    report = [
+    rows = [*HEADER]
+    with server() as port:
+        for regime in ("burst", "paced"):
+            if args.only and regime != args.only:
+                continue
+            tokens = args.tokens if regime == "burst" else args.paced_tokens
+            shape = f"t{tokens}c1" + (f"p{args.pace}" if regime == "paced" else "")
+            for family in FAMILIES:
+                if args.family and family != args.family:
+                    continue
+                url = f"http://127.0.0.1:{port}/{shape}/v1"
+                found = scenario_rows(
+                    family, regime, url, tokens, args.pairs, args.before, not args.no_peers
+                )
+                print("\n".join(found), flush=True)
+                rows += found
+    text = [
         f"Machine: {machine()}. Versions: {versions()}.",
         "",
-        *speed,
+        f"Burst: {args.tokens} tokens, one per SSE event, the whole body in the socket at once. "
+        f"Paced: {args.paced_tokens} tokens, one SSE event every {args.pace} µs (one per network "
+        f"read). {args.pairs} pairs per contender, A B / B A in turn; each figure is the median "
+        "of the per-pair ratios (baseline time / contender time: 1.00 is the limit, higher is "
+        "faster), in bold the regime's measure with the quartiles of its per-pair ratios. In the burst regime wall time is the measure, in the paced regime CPU time "
+        "(the server sets the pace, so wall time is the same for all).",
         "",
-        "| concurrency | wall time | throughput | memory |",
-        "|---|---:|---:|---:|",
-        *concurrency,
-        "",
-        "Widget coalescing (AgentView, no front end; at most 30 updates/s plus one final state):",
-        "",
-        *coalescing_rows(),
+        *rows,
     ]
-    text = "\n".join(report)
-    print(text)
+    print("\n".join(text))
     if args.write:
-        readme = HERE / "README.md"
-        current = readme.read_text()
-        start, end = "<!-- results -->", "<!-- /results -->"
-        head, _, rest = current.partition(start)
-        _, _, tail = rest.partition(end)
-        readme.write_text(f"{head}{start}\n{text}\n{end}{tail}")
+        write_results("speed", text)
 
 
 if __name__ == "__main__":

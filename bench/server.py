@@ -1,8 +1,10 @@
-"""A loopback HTTP server that streams OpenAI-chat or Anthropic SSE at full speed.
+"""A loopback HTTP server that streams OpenAI-chat or Anthropic SSE, in a burst or paced.
 
-The URL carries the shape of the stream: `/t{tokens}c{chunk}/v1/chat/completions` (OpenAI) or
-`/t{tokens}c{chunk}/v1/messages` (Anthropic): `tokens` text tokens, `chunk` tokens per SSE event.
-Bodies are built once and written as fast as the socket takes them.
+The URL carries the shape of the stream: `/t{tokens}c{chunk}[p{pace}]/v1/chat/completions`
+(OpenAI) or `.../v1/messages` (Anthropic): `tokens` text tokens, `chunk` tokens per SSE event.
+Without `p` the body is written at once (the **burst** regime: the body is already in the socket
+when the client reads). With `p{pace}` one SSE event is written every `pace` µs (the **paced**
+regime: one event per network read, as real models send them).
 
     python -m bench.server PORT
 """
@@ -16,7 +18,7 @@ import socket
 import sys
 from functools import cache
 
-_PATH = re.compile(r"^/t(\d+)c(\d+)/v1/(chat/completions|messages)")
+_PATH = re.compile(r"^/t(\d+)c(\d+)(?:p(\d+))?/v1/(chat/completions|messages)")
 
 
 def _pieces(tokens: int, chunk: int) -> list[str]:
@@ -25,7 +27,7 @@ def _pieces(tokens: int, chunk: int) -> list[str]:
 
 
 @cache
-def openai_body(tokens: int, chunk: int) -> bytes:
+def openai_events(tokens: int, chunk: int) -> tuple[bytes, ...]:
     head = {
         "id": "chatcmpl-bench",
         "object": "chat.completion.chunk",
@@ -57,11 +59,11 @@ def openai_body(tokens: int, chunk: int) -> bytes:
         }
     )
     lines = [f"data: {json.dumps(e)}\n\n" for e in events] + ["data: [DONE]\n\n"]
-    return "".join(lines).encode()
+    return tuple(line.encode() for line in lines)
 
 
 @cache
-def anthropic_body(tokens: int, chunk: int) -> bytes:
+def anthropic_events(tokens: int, chunk: int) -> tuple[bytes, ...]:
     def event(kind: str, data: dict) -> str:
         return f"event: {kind}\ndata: {json.dumps({'type': kind, **data})}\n\n"
 
@@ -96,7 +98,25 @@ def anthropic_body(tokens: int, chunk: int) -> bytes:
         ),
         event("message_stop", {}),
     ]
-    return "".join(out).encode()
+    return tuple(e.encode() for e in out)
+
+
+@cache
+def body(kind: str, tokens: int, chunk: int) -> bytes:
+    """The whole body of a stream (`kind`: the path's endpoint)."""
+    events = openai_events if kind == "chat/completions" else anthropic_events
+    return b"".join(events(tokens, chunk))
+
+
+async def _paced(writer: asyncio.StreamWriter, events: tuple[bytes, ...], pace: float) -> None:
+    """One event every `pace` s, on a fixed schedule (a late one does not shift the rest)."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for i, event in enumerate(events):
+        writer.write(event)
+        await writer.drain()
+        delay = start + (i + 1) * pace - loop.time()
+        await asyncio.sleep(max(delay, 0.0))
 
 
 async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -117,18 +137,20 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
             if match is None:
                 writer.write(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
                 continue
-            tokens, chunk, kind = int(match[1]), int(match[2]), match[3]
-            body = (
-                openai_body(tokens, chunk)
-                if kind == "chat/completions"
-                else anthropic_body(tokens, chunk)
-            )
+            tokens, chunk, pace, kind = int(match[1]), int(match[2]), match[3], match[4]
+            data = body(kind, tokens, chunk)
             writer.write(
                 b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: %d\r\n\r\n"
-                % len(body)
+                % len(data)
             )
-            writer.write(body)
-            await writer.drain()
+            if pace is None:
+                writer.write(data)
+                await writer.drain()
+            else:
+                events = (openai_events if kind == "chat/completions" else anthropic_events)(
+                    tokens, chunk
+                )
+                await _paced(writer, events, int(pace) / 1e6)
     except (asyncio.IncompleteReadError, ConnectionError):
         pass
     finally:
@@ -136,7 +158,7 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
 
 
 async def serve(port: int) -> None:
-    server = await asyncio.start_server(_handle, "127.0.0.1", port)
+    server = await asyncio.start_server(_handle, "127.0.0.1", port, backlog=4096)
     print("ready", flush=True)
     async with server:
         await server.serve_forever()

@@ -93,6 +93,10 @@ class RunLoop:
         self.tracer = AgentTracer(self.agent, request.prompt)
         self.meter = Meter(request.effective_usage_limits, self.agent.prices, self.agent.model)
         """Usage, costs and limits (`_limits.py` says when each limit is checked)."""
+        self.stream: StreamingCompletionResponse | None = None
+        """The current turn's provider stream (it holds the turn's text so far)."""
+        self.judged = ""
+        """The text delta `on_text_delta` is judging: not in the history unless it accepts it."""
 
     def committed_history(self) -> list[AnyMessage]:
         """Input history and the messages of completed turns."""
@@ -102,32 +106,29 @@ class RunLoop:
         """`committed_history()` plus what the current turn produced so far, well formed."""
         if self.turn is None:
             return self.committed_history()
+        if self.stream is not None:
+            text = self.stream.text()
+            self.turn.text = [text[: len(text) - len(self.judged)]]
         return self.committed_history() + self.turn.messages()
 
     async def items(self) -> AsyncGenerator[MultiTurnStreamItem, None]:
         """Run the loop, yielding each item; the error that ends it carries the history."""
-        hook = self.request.hook
         with self.tracer.run():
             try:
                 while True:
                     prompt, request = await self._prepare()
                     turn = self.turn = Turn()
                     pending: list[StreamedToolCall] = []
-                    stream = StreamingCompletionResponse(await self._open(request))
+                    stream = self.stream = StreamingCompletionResponse(await self._open(request))
                     try:
                         while (content := await self._next(stream)) is not None:
-                            if hook is None and type(content) is StreamedText:
-                                # The hot path: text with no hook to ask (no aggregate to keep).
-                                self.saw_text = True
-                                turn.text.append(content.text)
-                                yield StreamAssistantItem(content=content)
-                            elif await self._take(content, prompt, turn, pending):
+                            if await self._take(content, prompt, turn, pending):
                                 yield StreamAssistantItem(content=content)
                     finally:
                         await stream.aclose()
                     turn.message_id = stream.message_id
                     turn_text = "".join(c.text for c in stream.choice if isinstance(c, Text))
-                    turn.text = [turn_text]
+                    turn.text, self.stream = [turn_text], None
                     self.tracer.turn_ended(turn_text)
                     self.meter.after_call(stream.response)  # may end the run: a limit crossed
                     for call in pending:
@@ -196,7 +197,7 @@ class RunLoop:
         """Handle one piece of the provider stream (spec T8); True when it is to be yielded."""
         hook = self.request.hook
         if isinstance(content, StreamedText):
-            await self._on_text(content.text, turn)
+            await self._on_text(content.text)
         elif isinstance(content, StreamedToolCall):
             pending.append(content)
         elif isinstance(content, StreamedToolCallDelta):
@@ -221,25 +222,28 @@ class RunLoop:
             self.saw_text = False
         return True
 
-    async def _on_text(self, text: str, turn: Turn) -> None:
+    async def _on_text(self, text: str) -> None:
+        """A text delta: the hook sees it with the text so far (the stream keeps the turn's)."""
         if not self.saw_text:
             self.aggregated_text, self.saw_text = "", True
+        hook = self.request.hook
+        if hook is None:
+            return  # no aggregate to keep: the text is held once, by the stream
         # Concatenate on a local, the attribute cleared first: CPython then grows the string
         # in place instead of copying it for each token (quadratic on long answers).
         aggregated, self.aggregated_text = self.aggregated_text, ""
         aggregated += text
         self.aggregated_text = aggregated
-        hook = self.request.hook
-        if hook is not None:
-            try:  # inlined `_ask`: this runs for every text delta
-                action = await hook.on_text_delta(text, aggregated)
-            except Exception as exc:
-                if isinstance(exc, RigError):
-                    raise
-                raise HookError.raised("on_text_delta", exc, self.partial_history()) from exc
-            if action is not None:
-                self._verdict("on_text_delta", action)
-        turn.text.append(text)
+        self.judged = text  # stays set when the hook fails, terminates or is cancelled
+        try:  # inlined `_ask`: this runs for every text delta
+            action = await hook.on_text_delta(text, aggregated)
+        except Exception as exc:
+            if isinstance(exc, RigError):
+                raise
+            raise HookError.raised("on_text_delta", exc, self.partial_history()) from exc
+        if action is not None:
+            self._verdict("on_text_delta", action)
+        self.judged = ""
 
     async def _on_delta(self, content: StreamedToolCallDelta) -> None:
         delta = content.content

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ._content import ToolCall
-from ._messages import AnyMessage, Usage, rag_text
+from ._messages import AnyMessage, Message, Usage, derived, rag_text
 from ._model import CompletionRequest
 from ._spec import AgentSpec
 
@@ -37,6 +37,18 @@ def _usage_attributes(usage: Usage) -> dict[str, int]:
         "gen_ai.usage.cache_read.input_tokens": usage.cached_input_tokens,
         "gen_ai.usage.cache_creation.input_tokens": usage.cache_creation_input_tokens,
     }
+
+
+def input_messages(history: list[AnyMessage]) -> str:
+    """The `gen_ai.input.messages` attribute: the history in rig's JSON.
+
+    Each message's JSON is made once (`derived`): every turn sends them all again.
+    """
+    return f"[{', '.join(derived(m, 'rig-json', _rig_json) for m in history)}]"
+
+
+def _rig_json(message: Message) -> str:
+    return json.dumps(message.to_wire(), ensure_ascii=False)
 
 
 class AgentTracer:
@@ -101,14 +113,14 @@ class AgentTracer:
             value = getattr(model, name, None)
             if isinstance(value, str):
                 attributes[attribute] = value
-        attributes["gen_ai.input.messages"] = json.dumps(
-            [m.to_wire() for m in request.chat_history], ensure_ascii=False
-        )
         parent = trace.set_span_in_context(self._agent_span)
-        self._chat_span = self._tracer.start_span(
-            "chat_streaming", context=parent, attributes=attributes
-        )
-        self._attach = bool(self._chat_span.is_recording())
+        span: Any = self._tracer.start_span("chat_streaming", context=parent, attributes=attributes)
+        self._chat_span = span
+        self._attach = bool(span.is_recording())
+        if self._attach:
+            # Built only for a span that records: with the API installed and no tracer set, a turn
+            # at 10k messages cost 2.4x one without the API, now 1.0x (bench/turns.py).
+            span.set_attribute("gen_ai.input.messages", input_messages(request.chat_history))
 
     @property
     def attaching(self) -> bool:

@@ -39,7 +39,10 @@ def load_ipython_extension(shell: Any) -> None:
 
 
 def unload_ipython_extension(shell: Any) -> None:
-    """Undo `load_ipython_extension`'s transformer (IPython keeps the magics); close MCP servers."""
+    """Undo `load_ipython_extension`'s transformer; close the cells' models and MCP servers.
+
+    IPython keeps the magics.
+    """
     transformers: list[Any] = shell.input_transformers_cleanup
     while transform_agent_cells in transformers:
         transformers.remove(transform_agent_cells)
@@ -47,6 +50,7 @@ def unload_ipython_extension(shell: Any) -> None:
     if session.cells is not None:
         shell.events.unregister("post_run_cell", session.cells.record)
         session.cells = None
+    session.models.close_sync()
     servers = session.mcp_servers
     if servers:
         from rig_nb.mcp._magic import close_session

@@ -18,6 +18,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from ..core import Agent, CompletionModel, FunctionTool, Tool
 from ..errors import UserError
 from ..kernel._variables import UNSAFE_ATTRIBUTES
+from ._models import ModelCache
 
 __all__ = ["CellOptions", "interpolate", "parse_cell_line", "resolve_model", "resolve_tools"]
 
@@ -151,8 +152,10 @@ def parse_cell_line(line: str) -> CellOptions:
     )
 
 
-def resolve_model(ref: str, namespace: Mapping[str, Any]) -> CompletionModel | Agent:
-    """A variable holding a model or an Agent, else a `"vendor:model"` string."""
+def resolve_model(
+    ref: str, namespace: Mapping[str, Any], models: ModelCache
+) -> CompletionModel | Agent:
+    """A variable holding a model or an Agent, else a `"vendor:model"` string (from `models`)."""
     if ref.isidentifier() and ref in namespace:
         value = namespace[ref]
         if isinstance(value, Agent) or callable(getattr(value, "stream", None)):
@@ -166,10 +169,8 @@ def resolve_model(ref: str, namespace: Mapping[str, Any]) -> CompletionModel | A
             f"unknown model {ref!r}: use 'vendor:model' (e.g. openai:gpt-4o-mini) or the name of a "
             "model or Agent variable"
         )
-    from ..providers import model  # here, not at the top: loading the magics imports no httpx
-
     try:
-        return model(ref)
+        return models.get(ref)
     except UserError as exc:
         raise UsageError(str(exc)) from exc
 

@@ -42,6 +42,7 @@ from ._config import (
     replace_defaults,
     update_defaults,
 )
+from ._models import ModelCache
 from ._options import (
     CellOptions,
     parse_cell_line,
@@ -115,6 +116,9 @@ class Session:
 
     _attached: bool = field(default=False, init=False, repr=False)
 
+    models: ModelCache = field(default_factory=ModelCache)
+    """The models `-m vendor:model` built, reused by the next cells with the same spec."""
+
     def merged(self, options: CellOptions) -> CellOptions:
         """The cell's options over the session defaults."""
         d = self.defaults
@@ -166,7 +170,7 @@ class Session:
                 "default with %agent defaults -m ..."
             )
         else:
-            found = resolve_model(options.model, namespace)
+            found = resolve_model(options.model, namespace, self.models)
         agent = self._agent_over(found, options, namespace)
         if replay is not None and agent.model is not replay:
             return replaying(agent, replay)
@@ -285,6 +289,7 @@ async def run_cell(line: str, body: str) -> None:
     options = session.merged(parse_cell_line(line))
     namespace: dict[str, Any] = shell.user_ns
     agent = session.build_agent(options, namespace)
+    await session.models.close_retired()
     prompt = cell_prompt(body, shell, options, session.cells)
     if options.new:
         session.history = []

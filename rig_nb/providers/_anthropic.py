@@ -38,8 +38,9 @@ from ..core import (
     Usage,
     new_internal_call_id,
 )
+from ..core._messages import derived
 from ..errors import ProviderError, RequestError
-from ._base import HttpModel, drive, json_object
+from ._base import HttpModel, JsonFragment, Out, drive, dumps, json_object
 from ._convert import (
     arguments_dict,
     document_text,
@@ -110,24 +111,18 @@ class AnthropicModel(HttpModel):
         system: list[dict[str, Any]] = []
         if request.preamble:
             system.append({"type": "text", "text": request.preamble})
-        messages: list[dict[str, Any]] = []
         documents = request.normalized_documents()
         history: list[AnyMessage] = ([documents] if documents else []) + list(request.chat_history)
+        turns: list[AnyMessage] = []
         for message in history:
             if isinstance(message, SystemMessage):
                 if message.content:
                     system.append({"type": "text", "text": message.content})
-                continue
-            role, content = _convert(message)
-            if not content:
-                continue
-            if messages and messages[-1]["role"] == role:
-                messages[-1]["content"] += content  # one user turn per tool round
             else:
-                messages.append({"role": role, "content": content})
+                turns.append(message)
         body: dict[str, Any] = {
             "model": self.model_name,
-            "messages": messages,
+            "messages": JsonFragment(lambda: _messages_json(turns)),
             "max_tokens": request.max_tokens or self.default_max_tokens,
             "stream": True,
         }
@@ -155,26 +150,17 @@ class AnthropicModel(HttpModel):
         """Messages events to raw choices (spec 4.3); `error` events end the stream as errors."""
         state = _StreamState()
 
-        def handle(event: ServerSentEvent, out: list[RawStreamingChoice]) -> bool:
+        def handle(event: ServerSentEvent, out: Out) -> bool:
             text = event.data
             if not text or (text[0].isspace() and not text.strip()):
                 return False
             data = json_object(text, self.provider_name, AnthropicEvent)
             kind = data.get("type")
-            if kind == "content_block_delta" and state.tool is None:
-                delta: Any = data.get("delta")
-                if type(delta) is dict and delta.get("type") == "text_delta" and delta.get("text"):
-                    # The common event, text: it extends the batch's pending RawText, if any.
-                    if out and type(out[-1]) is RawText:
-                        out[-1].text += delta["text"]
-                    else:
-                        out.append(RawText(delta["text"]))
-                    return False
             if kind == "error":
                 error = data.get("error") or {}
                 kind, message = error.get("type", "error"), error.get("message", "")
                 raise ProviderError(f"anthropic stream error: {kind}: {message}")
-            out += state.take(kind, data)
+            state.take(kind, data, out)
             return state.stopped
 
         async for raw in drive(aiter_sse_batches(lines), handle):
@@ -194,18 +180,24 @@ class _StreamState:
         self.thinking: list[str] | None = None
         self.signature: list[str] = []
 
-    def take(self, kind: Any, data: AnthropicEvent) -> list[RawStreamingChoice]:
-        if kind == "message_start":
+    def take(self, kind: Any, data: AnthropicEvent, out: Out) -> None:
+        """One event's raw choices into `out` (the text deltas first: most events are)."""
+        if kind == "content_block_delta":
+            delta: AnthropicDelta = data.get("delta") or {}
+            if delta.get("type") == "text_delta" and self.tool is None:
+                if text := delta.get("text"):
+                    out.append(text)
+            else:
+                out += self._delta(delta)
+        elif kind == "message_start":
             message = data.get("message") or {}
             record_response(message.get("id"), message.get("model"))
             usage = message.get("usage") or {}
             self.usage = AnthropicUsage(input_tokens=usage.get("input_tokens") or 0)
         elif kind == "content_block_start":
-            return self._start(data.get("content_block") or {})
-        elif kind == "content_block_delta":
-            return self._delta(data.get("delta") or {})
+            out += self._start(data.get("content_block") or {})
         elif kind == "content_block_stop":
-            return self._stop()
+            out += self._stop()
         elif kind == "message_delta":
             usage: AnthropicUsageRecord = data.get("usage") or {}
             self.usage = AnthropicUsage(
@@ -217,8 +209,8 @@ class _StreamState:
             if (data.get("delta") or {}).get("stop_reason"):
                 self.stopped = True
                 # A block still open (cut by max_tokens before its content_block_stop) ends too.
-                return self._stop() if self.tool is not None or self.thinking is not None else []
-        return []
+                if self.tool is not None or self.thinking is not None:
+                    out += self._stop()
 
     def _start(self, block: AnthropicBlock) -> list[RawStreamingChoice]:
         kind = block.get("type")
@@ -242,8 +234,6 @@ class _StreamState:
 
     def _delta(self, delta: AnthropicDelta) -> list[RawStreamingChoice]:
         kind = delta.get("type")
-        if kind == "text_delta" and self.tool is None and (text := delta.get("text")):
-            return [RawText(text)]
         if kind == "input_json_delta" and self.tool is not None:
             part = delta.get("partial_json") or ""
             self.tool["json"].append(part)
@@ -287,6 +277,30 @@ class _StreamState:
                 signature = "".join(self.signature) or None
                 return [RawReasoning(None, ReasoningText(text=text, signature=signature))]
         return []
+
+
+def _messages_json(turns: list[AnyMessage]) -> str:
+    """The `messages` array: one message per role in a row (one user turn per tool round).
+
+    Each history message is converted and encoded once, ever (`message_json`).
+    """
+    merged: list[tuple[str, list[str]]] = []
+    for message in turns:
+        role, blocks = derived(message, "anthropic", _json)
+        if not blocks:
+            continue
+        if merged and merged[-1][0] == role:
+            merged[-1][1].append(blocks)
+        else:
+            merged.append((role, [blocks]))
+    items = [f'{{"role":"{role}","content":[{",".join(blocks)}]}}' for role, blocks in merged]
+    return f"[{','.join(items)}]"
+
+
+def _json(message: AnyMessage) -> tuple[str, str]:
+    """A message's role and its content blocks as JSON text (comma-separated)."""
+    role, blocks = _convert(message)
+    return role, ",".join(dumps(block) for block in blocks)
 
 
 def _tool_choice(choice: ToolChoice | None) -> dict[str, Any]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import copy
 import json
 import os
+import secrets
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, ClassVar, Self, TypeVar, cast
+from typing import Any, ClassVar, Self, TypeVar
 
 import httpx
 
@@ -112,6 +113,19 @@ class HttpModel:
         twin._http = self._http.with_client(http_client)
         return twin
 
+    def close_sync(self) -> None:
+        """`aclose()` for sync code: on the client's loop, or as a task on it while it runs."""
+        self._http.close_sync()
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        """What makes two models interchangeable: class, name, base URL, key, headers, settings.
+
+        The key and headers are hashed. `%%agent -m vendor:model` cells reuse their model (and
+        its open connections) while the fingerprint stays the same.
+        """
+        http = self._http
+        return (type(self), self.provider_name, self.model_name, http.digest(), http.settings)
+
     # -- to implement --------------------------------------------------------------------------
 
     def auth_headers(self, key: str) -> dict[str, str]:
@@ -154,11 +168,21 @@ class HttpModel:
         return self._run(self.path(request), self._encode(body))
 
     def _encode(self, body: dict[str, Any]) -> bytes:
-        """The body as UTF-8 JSON; what cannot be sent is a `RequestError` that says what."""
+        """The body as UTF-8 JSON; what cannot be sent is a `RequestError` that says what.
+
+        A `JsonFragment` value (the history, its messages encoded once) is spliced in as is.
+        """
         try:
-            return json.dumps(
-                body, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-            ).encode()
+            fragments = {k: v for k, v in body.items() if isinstance(v, JsonFragment)}
+            if not fragments:
+                return dumps(body).encode()
+            marker = f"\0rig_nb {secrets.token_hex(8)} "  # no JSON string of a body holds it
+            text = dumps({**body, **{k: marker + k for k in fragments}})
+            for key, fragment in fragments.items():
+                text = text.replace(dumps(marker + key), fragment.make(), 1)
+            return text.encode()
+        except RigError:
+            raise
         except UnicodeEncodeError as exc:
             text: str = exc.object if isinstance(exc.object, str) else ""
             near = text[max(0, exc.start - 40) : exc.end + 20]
@@ -174,6 +198,11 @@ class HttpModel:
                 f"the request to {self.provider_name} cannot be sent as JSON: {exc} (check "
                 "additional_params, tool results and output schemas for values JSON cannot hold, "
                 "such as NaN, infinity or Python objects)"
+            ) from exc
+        except Exception as exc:  # content this provider cannot take, found as it was encoded
+            raise RequestError(
+                f"the request to {self.provider_name} could not be built: "
+                f"{type(exc).__name__}: {exc}"
             ) from exc
 
     async def _run(self, path: str, body: bytes) -> AsyncIterator[RawStreamingChoice]:
@@ -199,19 +228,24 @@ class HttpModel:
 # -- helpers shared by the provider modules --------------------------------------------------------
 
 
+Out = list[RawStreamingChoice | str]
+"""What a parser appends a unit's choices to: text as a plain `str`, the rest as raw choices."""
+
+
 async def drive(
-    units: AsyncIterator[list[Any]], handle: Callable[[Any, list[RawStreamingChoice]], bool]
+    units: AsyncIterator[list[Any]], handle: Callable[[Any, Out], bool]
 ) -> AsyncIterator[RawStreamingChoice]:
     """Turn batches of wire units (SSE events, NDJSON objects) into raw choices.
 
-    `handle(unit, out)` appends a unit's choices to `out` and returns True at the stream's terminal
-    unit. A batch is what had arrived together: its adjacent text deltas are merged, and a failure
-    in it still hands over the choices before it. A stream that the provider said was ending
-    (`BufferedLines.expect_end`) and that then drops or stalls just ends.
+    `handle(unit, out)` appends a unit's choices to `out` (its text as a plain `str`) and returns
+    True at the stream's terminal unit. A batch is what had arrived together: its adjacent texts
+    become one `RawText` (`merge_text`), and a failure in it still hands over the choices before
+    it. A stream that the provider said was ending (`BufferedLines.expect_end`) and that then
+    drops or stalls just ends.
     """
     try:
         async for batch in units:
-            out: list[RawStreamingChoice] = []
+            out: Out = []
             stop = False
             try:
                 for unit in batch:
@@ -230,6 +264,20 @@ async def drive(
         return
 
 
+def dumps(value: Any) -> str:
+    """Compact JSON, as request bodies are sent (UTF-8 as is, no NaN)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+class JsonFragment:
+    """JSON text put in a request body as is (`HttpModel._encode` splices it), made then."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], str]) -> None:
+        self.make = make
+
+
 class UniqueToolIds:
     """Ids for providers that give none: the function's name, then `name_2`, `name_3`..."""
 
@@ -243,6 +291,10 @@ class UniqueToolIds:
 
 
 _loads = json.loads
+_decoder: Any = json.JSONDecoder()
+_scan = _decoder.scan_once
+"""The stdlib's C scanner, called directly: `json.loads`' Python layers (type checks, two regex
+matches for whitespace) cost nearly as much as the scan; 1.7x faster a chunk (bench/micro.py)."""
 R = TypeVar("R", bound=Mapping[str, Any])
 """A chunk's record type (`_records`)."""
 
@@ -253,11 +305,17 @@ def json_object(data: str, provider: str, record: type[R]) -> R:
     `record` only types the result: a TypedDict is the dict itself.
     """
     try:
-        value: Any = _loads(data)
+        try:
+            value, end = _scan(data, 0)
+            if end != len(data):
+                raise ValueError(end)
+        except (StopIteration, ValueError):  # not one bare JSON value: json.loads decides
+            value = _loads(data)
+        typed: Any = value  # the same object, typed as R (typing.cast is a Python call per chunk)
     except ValueError as exc:
         raise ResponseError(
             f"{provider} sent a chunk that is not JSON ({exc}): {data[:200]!r}"
         ) from exc
-    if not isinstance(value, dict):
-        raise ResponseError(f"{provider} sent a chunk that is not a JSON object: {data[:200]!r}")
-    return cast(R, value)
+    if type(value) is dict:
+        return typed
+    raise ResponseError(f"{provider} sent a chunk that is not a JSON object: {data[:200]!r}")

@@ -31,7 +31,7 @@ from ..core import (
     Usage,
 )
 from ..errors import ProviderError
-from ._base import HttpModel, UniqueToolIds, drive, json_object
+from ._base import HttpModel, Out, UniqueToolIds, drive, json_object
 from ._convert import (
     arguments_dict,
     document_text,
@@ -148,7 +148,7 @@ class GeminiModel(HttpModel):
         usage: dict[str, Any] = {}
         finished = False
 
-        def handle(event: ServerSentEvent, out: list[RawStreamingChoice]) -> bool:
+        def handle(event: ServerSentEvent, out: Out) -> bool:
             nonlocal usage, finished
             if not event.data.strip():
                 return False

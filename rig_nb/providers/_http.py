@@ -9,10 +9,11 @@ Nothing else in rig_nb catches `httpx.HTTPError` (but `_body`, which reads the r
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import random
 import time
-import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -36,6 +37,7 @@ from ._body import (
     provider_message,
 )
 from ._lines import BufferedLines
+from ._pool import OwnClient
 from ._retry import retry_after_seconds, should_retry
 from ._secret import Secret, safe_url
 from ._settings import HttpSettings
@@ -86,9 +88,12 @@ class ProviderClient:
         self._password = password if len(password) >= 4 else ""
         self.settings = settings
         self._given = http_client
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._own = OwnClient(provider, self.base_url, settings)
+
+    def digest(self) -> str:
+        """A hash of the base URL and the headers (the key among them)."""
+        text = json.dumps([self.base_url, sorted(self._headers.items())])
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def with_client(self, http_client: httpx.AsyncClient) -> ProviderClient:
         """The same provider, headers, key and settings, sending through `http_client`."""
@@ -102,28 +107,24 @@ class ProviderClient:
         )
 
     def _client(self) -> httpx.AsyncClient:
+        return self._given if self._given is not None else self._own.get()
+
+    @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        """A connection of the model's own client, waited for in line; none for a given one."""
         if self._given is not None:
-            return self._given
-        # A client's connection pool belongs to one event loop: keep one per live loop (the
-        # kernel's and run_sync's worker both keep theirs), keyed by the loop itself so a new
-        # loop never gets the pool of a dead one that had the same id().
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None or client.is_closed:
-            client = httpx.AsyncClient(timeout=self.settings.timeout())
-            self._clients[loop] = client
-        return client
+            yield
+            return
+        async with self._own.slot():
+            yield
 
     async def aclose(self) -> None:
-        """Close the clients this object created (not one it was given)."""
-        loop = asyncio.get_running_loop()
-        mine = self._clients.pop(loop, None)
-        if mine is not None:
-            await mine.aclose()
-        for other, client in list(self._clients.items()):
-            del self._clients[other]
-            if other.is_running():  # a client's connections close on their own loop
-                asyncio.run_coroutine_threadsafe(client.aclose(), other)
+        """Close the client this object created (not one it was given)."""
+        await self._own.aclose()
+
+    def close_sync(self) -> None:
+        """`aclose()` from sync code (kernel shutdown, unloading the extension)."""
+        self._own.close_sync()
 
     # -- redaction ----------------------------------------------------------------------------
 
@@ -176,20 +177,21 @@ class ProviderClient:
         and never fails; leaving it with an error or a cancel closes the connection at once.
         """
         url = f"{self.base_url}{path}"
-        response = await self._send(url, body, params)
-        reader = Body(response, self.settings.tail_timeout)
-        finished = False
-        try:
-            with self._mapped(url):  # failures while the lines are read, too
-                await self._check_stream(response, reader, stream_format)
-                yield BufferedLines(reader)
-            finished = True
-        finally:
+        async with self._slot():
+            response = await self._send(url, body, params)
+            reader = Body(response, self.settings.tail_timeout)
+            finished = False
             try:
-                if finished:
-                    await reader.drain(self.settings.drain_timeout)
+                with self._mapped(url):  # failures while the lines are read, too
+                    await self._check_stream(response, reader, stream_format)
+                    yield BufferedLines(reader)
+                finished = True
             finally:
-                await response.aclose()
+                try:
+                    if finished:
+                        await reader.drain(self.settings.drain_timeout)
+                finally:
+                    await response.aclose()
 
     async def _send(
         self, url: str, body: bytes, params: Mapping[str, str] | None
@@ -377,6 +379,12 @@ class ProviderClient:
             return ProviderTimeoutError(
                 f"{self.provider} sent nothing for {self.settings.read_timeout:g} s "
                 f"(read timeout; waited {time.monotonic() - started:.1f} s in all)"
+            )
+        if isinstance(exc, httpx.PoolTimeout):
+            return ProviderTimeoutError(
+                f"{self.provider}: waited {self.settings.pool_timeout:g} s for a free connection "
+                f"of the client (all busy): start fewer runs at once (an asyncio.Semaphore) or "
+                "give the client more connections (httpx.Limits)"
             )
         if isinstance(exc, httpx.TimeoutException):
             return ProviderTimeoutError(f"{self.provider}: {type(exc).__name__}: {detail}")

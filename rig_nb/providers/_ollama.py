@@ -30,7 +30,7 @@ from ..core import (
     Usage,
 )
 from ..errors import ProviderError, RequestError
-from ._base import HttpModel, UniqueToolIds, drive
+from ._base import HttpModel, Out, UniqueToolIds, drive
 from ._convert import (
     arguments_dict,
     document_text,
@@ -122,7 +122,7 @@ class OllamaModel(HttpModel):
         ids = UniqueToolIds()
         done = False
 
-        def handle(text: str, out: list[RawStreamingChoice]) -> bool:
+        def handle(text: str, out: Out) -> bool:
             nonlocal done
             line = decode_ndjson_line(text, self.provider_name, OllamaLine)
             if line is None:

@@ -22,7 +22,6 @@ from ..core import (
     RawFinal,
     RawReasoningDelta,
     RawStreamingChoice,
-    RawText,
     Reasoning,
     SystemMessage,
     Text,
@@ -31,8 +30,9 @@ from ..core import (
     ToolResult,
     Usage,
 )
+from ..core._messages import derived
 from ..errors import ProviderError, RequestError
-from ._base import HttpModel, drive, json_object
+from ._base import HttpModel, JsonFragment, Out, drive, dumps, json_object
 from ._convert import (
     arguments_json,
     document_text,
@@ -105,15 +105,18 @@ class OpenAIChatModel(HttpModel):
 
     def build_body(self, request: CompletionRequest) -> dict[str, Any]:
         """Messages (documents first), tools, settings, then `additional_params`."""
-        messages: list[dict[str, Any]] = []
         documents = request.normalized_documents()
-        if documents is not None:
-            messages += _user_messages(documents.content)
-        for message in request.chat_history:
-            messages += _convert(message)
+        first = _user_messages(documents.content) if documents is not None else []
+        history = request.chat_history
+
+        def messages() -> str:  # each history message converted and encoded once, ever
+            parts = [dumps(m) for m in first]
+            parts += [derived(message, "openai-chat", _json) for message in history]
+            return f"[{','.join(p for p in parts if p)}]"
+
         body: dict[str, Any] = {
             "model": self.model_name,
-            "messages": messages,
+            "messages": JsonFragment(messages),
             "stream": True,
             "stream_options": {"include_usage": True},
         }
@@ -136,12 +139,17 @@ class OpenAIChatModel(HttpModel):
         return merge_params(body, request.additional_params)
 
     def _chunk(
-        self, chunk: ChatChunk, calls: ToolCallAssembler, expect_end: Callable[[], None]
-    ) -> tuple[list[RawStreamingChoice], bool]:
-        """One chunk: tool-call deltas, reasoning, text, then calls flushed on `tool_calls`.
+        self,
+        chunk: ChatChunk,
+        calls: ToolCallAssembler,
+        expect_end: Callable[[], None],
+        out: Out,
+    ) -> bool:
+        """One chunk into `out`; True when it carries a `finish_reason`.
 
-        A `finish_reason` makes the answer whole: only the usage chunk and `[DONE]` may follow,
-        so `expect_end()` lets a server that then stalls or drops the connection end it.
+        Tool-call deltas, reasoning, text, then the calls flushed on `tool_calls`. A
+        `finish_reason` makes the answer whole: only the usage chunk and `[DONE]` may follow, so
+        `expect_end()` lets a server that then stalls or drops the connection end it.
         """
         error = chunk.get("error")
         if error:
@@ -150,23 +158,24 @@ class OpenAIChatModel(HttpModel):
         choices: Any = chunk.get("choices")
         choice: Any = choices[0] if choices else None
         if not isinstance(choice, dict):
-            return [], False
+            return False
         delta: ChatDelta = choice.get("delta") or {}
-        content = delta.get("content")
-        out: list[RawStreamingChoice] = []
-        for entry in delta.get("tool_calls") or []:
-            out += calls.feed(entry)
+        if "tool_calls" in delta:
+            for entry in delta.get("tool_calls") or []:
+                out += calls.feed(entry)
         reasoning = delta.get("reasoning_content") or delta.get("reasoning")
         if isinstance(reasoning, str) and reasoning:
             out.append(RawReasoningDelta(None, reasoning))
+        content = delta.get("content")
         if isinstance(content, str) and content:
-            out.append(RawText(content))
+            out.append(content)
         finish = choice.get("finish_reason")
+        if not finish:
+            return False
         if finish == "tool_calls":
             out += calls.flush()
-        if finish:
-            expect_end()
-        return out, bool(finish)
+        expect_end()
+        return True
 
     async def parse(self, lines: AsyncIterator[str]) -> AsyncIterator[RawStreamingChoice]:
         """SSE chunks to raw choices (spec 4.1); tool calls are flushed in index order."""
@@ -175,7 +184,7 @@ class OpenAIChatModel(HttpModel):
         complete = seen_id = False
         expect_end = lines.expect_end if isinstance(lines, BufferedLines) else _nothing
 
-        def handle(event: ServerSentEvent, out: list[RawStreamingChoice]) -> bool:
+        def handle(event: ServerSentEvent, out: Out) -> bool:
             nonlocal usage, complete, seen_id
             data = event.data
             if not data or data[0].isspace():
@@ -189,28 +198,11 @@ class OpenAIChatModel(HttpModel):
             if not seen_id and chunk.get("id"):
                 record_response(chunk.get("id"), chunk.get("model"))
                 seen_id = True
-            if chunk.get("usage") is None and "error" not in chunk:
-                # The common chunk, text only: no helper calls, and text that arrived with the
-                # previous chunk extends its RawText (built in this batch, not yet handed over).
-                choices = chunk.get("choices")
-                choice: Any = choices[0] if choices else None
-                if type(choice) is dict and not choice.get("finish_reason"):
-                    delta: Any = choice.get("delta")
-                    if type(delta) is dict and len(delta) <= 2:
-                        content = delta.get("content")
-                        text_only = len(delta) == 1 or "role" in delta
-                        if content and type(content) is str and text_only:
-                            if out and type(out[-1]) is RawText:
-                                out[-1].text += content
-                            else:
-                                out.append(RawText(content))
-                            return False
             reported = chunk.get("usage")
             if isinstance(reported, dict):
                 usage = reported
-            raws, finish = self._chunk(chunk, calls, expect_end)
-            out += raws
-            complete = complete or finish
+            if self._chunk(chunk, calls, expect_end, out):
+                complete = True
             return False
 
         async for raw in drive(aiter_sse_batches(lines), handle):
@@ -235,6 +227,11 @@ def _tool_choice(choice: Any) -> Any:
             return {"type": "function", "function": {"name": choice.function_names[0]}}
         return "required"
     return choice
+
+
+def _json(message: AnyMessage) -> str:
+    """A message's wire messages, as JSON text (comma-separated; empty for none)."""
+    return ",".join(dumps(m) for m in _convert(message))
 
 
 def _convert(message: AnyMessage) -> list[dict[str, Any]]:

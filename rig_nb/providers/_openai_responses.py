@@ -42,7 +42,7 @@ from ..core import (
     new_internal_call_id,
 )
 from ..errors import ProviderError, RequestError
-from ._base import HttpModel, drive, json_object
+from ._base import HttpModel, Out, drive, json_object
 from ._convert import (
     arguments_json,
     document_text,
@@ -149,7 +149,7 @@ class OpenAIResponsesModel(HttpModel):
         """
         state = _ResponsesState()
 
-        def handle(event: ServerSentEvent, out: list[RawStreamingChoice]) -> bool:
+        def handle(event: ServerSentEvent, out: Out) -> bool:
             if not event.data.strip():
                 return False
             data = json_object(event.data, self.provider_name, ResponsesEvent)

@@ -29,6 +29,12 @@ class HttpSettings:
     drain_timeout: float = 0.05
     """After a stream's terminal event, the longest time spent reading the rest of the body so
     the connection can be reused; past it (a server holding the body open) it is closed."""
+    max_connections: int = 100
+    """Connections the model's own client opens at most (not a client you pass). Further calls
+    queue for a free one, so a thousand runs started at once all run, `max_connections` at a
+    time; a call that waits longer than `pool_timeout` fails with a `ProviderTimeoutError`."""
+    pool_timeout: float = 600.0
+    """The longest wait for a free connection of the model's own client (see `max_connections`)."""
     tail_timeout: float = 2.0
     """After a chunk that finishes the answer but is not the stream's last (OpenAI chat's
     `finish_reason`, before the usage chunk and `[DONE]`), the longest wait for each further
@@ -36,4 +42,12 @@ class HttpSettings:
 
     def timeout(self) -> httpx.Timeout:
         """The httpx timeout these settings describe."""
-        return httpx.Timeout(self.read_timeout, connect=self.connect_timeout)
+        return httpx.Timeout(
+            self.read_timeout, connect=self.connect_timeout, pool=self.pool_timeout
+        )
+
+    def limits(self) -> httpx.Limits:
+        """The connection limits of the model's own client: every connection is kept alive."""
+        return httpx.Limits(
+            max_connections=self.max_connections, max_keepalive_connections=self.max_connections
+        )

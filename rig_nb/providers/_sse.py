@@ -1,6 +1,7 @@
 """A sans-IO decoder of server-sent events (the WHATWG `text/event-stream` format).
 
-Feed it lines (without their line ending); it returns an event at each blank line.
+Feed it lines (without their line ending); it returns the events they complete, each at its
+blank line.
 """
 
 from __future__ import annotations
@@ -22,8 +23,12 @@ class ServerSentEvent(NamedTuple):
     retry: int | None = None
 
 
+_new = tuple.__new__
+"""Builds an event from a tuple at C speed: 1.9x faster than calling the class (bench/micro.py)."""
+
+
 class SSEDecoder:
-    """Line in, event out, per the specification: `data:` lines accumulate, a blank line ends."""
+    """Lines in, events out, per the specification: `data:` lines accumulate, a blank line ends."""
 
     def __init__(self) -> None:
         self._event = ""
@@ -33,37 +38,43 @@ class SSEDecoder:
 
     def decode(self, line: str) -> ServerSentEvent | None:
         """Take one line; return the event it completes, if any."""
-        if not line:
-            if not self._data:  # nothing to dispatch (the spec's empty data buffer)
-                self._event = ""
-                return None
-            event = ServerSentEvent(
-                event=self._event or "message",
-                data="\n".join(self._data),
-                id=self._id,
-                retry=self._retry,
-            )
-            self._event, self._retry = "", None
-            self._data.clear()  # cleared in place: aiter_sse_batches holds this list
-            return event
-        if line.startswith(":"):
-            return None  # a comment (keep-alive)
-        field, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if field == "data":
-            self._data.append(value)
-        elif field == "event":
-            self._event = value
-        elif field == "id" and "\0" not in value:
-            self._id = value
-        elif field == "retry" and value.isdigit():
-            self._retry = int(value)
-        return None
+        events = self.decode_lines([line])
+        return events[0] if events else None
 
-    @property
-    def data_lines(self) -> list[str]:
-        """The `data` lines of the event being read (the list itself, appended to in place)."""
-        return self._data
+    def decode_lines(self, lines: list[str]) -> list[ServerSentEvent]:
+        """Take lines; return the events they complete, in order."""
+        events: list[ServerSentEvent] = []
+        kind, data, last_id, retry = self._event, self._data, self._id, self._retry
+        for line in lines:
+            if not line:  # dispatch (an empty data buffer dispatches nothing, per the spec)
+                if data:
+                    text = data[0] if len(data) == 1 else "\n".join(data)
+                    events.append(_new(ServerSentEvent, (kind or "message", text, last_id, retry)))
+                    data = []
+                kind, retry = "", None
+                continue
+            # The two common fields first, as they are written (no `partition` for them).
+            if line.startswith("data: "):
+                data.append(line[6:])
+                continue
+            if line.startswith("event: "):
+                kind = line[7:]
+                continue
+            if line[0] == ":":
+                continue  # a comment (keep-alive)
+            name, _, value = line.partition(":")
+            if value.startswith(" "):
+                value = value[1:]
+            if name == "data":
+                data.append(value)
+            elif name == "event":
+                kind = value
+            elif name == "id" and "\0" not in value:
+                last_id = value
+            elif name == "retry" and value.isdigit():
+                retry = int(value)
+        self._event, self._data, self._id, self._retry = kind, data, last_id, retry
+        return events
 
     def has_pending(self) -> bool:
         """Whether an event was begun and not ended by a blank line (a cut-off stream)."""
@@ -78,40 +89,21 @@ async def aiter_sse(lines: AsyncIterator[str]) -> AsyncIterator[ServerSentEvent]
 
 
 async def aiter_sse_batches(lines: AsyncIterator[str]) -> AsyncIterator[list[ServerSentEvent]]:
-    """The events that have arrived together, one list per network read (see `_lines.batches`)."""
+    """The events that have arrived together, one list per network read (see `_lines.batches`).
+
+    An event cut off by the end of the stream (no blank line after it) is delivered too.
+    """
     decoder = SSEDecoder()
-    data = decoder.data_lines
-    split = isinstance(lines, BufferedLines)  # its lines never end with "\r"
-    source = batches(lines) if split else _one_by_one(lines)
+    source = batches(lines) if isinstance(lines, BufferedLines) else _one_by_one(lines)
     async for batch in source:
-        events: list[ServerSentEvent] = []
-        for line in batch:
-            # The common lines inline (same module, so the decoder's fields directly):
-            if not line:
-                if data and decoder._retry is None:
-                    text = data[0] if len(data) == 1 else "\n".join(data)
-                    events.append(ServerSentEvent(decoder._event or "message", text, decoder._id))
-                    decoder._event = ""
-                    data.clear()
-                    continue
-            elif split or not line.endswith("\r"):
-                if line.startswith("data: "):
-                    data.append(line[6:])
-                    continue
-                if line.startswith("event: "):
-                    decoder._event = line[7:]
-                    continue
-            event = decoder.decode(line.rstrip("\r"))
-            if event is not None:
-                events.append(event)
+        events = decoder.decode_lines(batch)
         if events:
             yield events
-    if decoder.has_pending():
-        event = decoder.decode("")
-        if event is not None:
-            yield [event]
+    if decoder.has_pending() and (events := decoder.decode_lines([""])):
+        yield events
 
 
 async def _one_by_one(lines: AsyncIterator[str]) -> AsyncIterator[list[str]]:
+    r"""Lines from any iterator, as one-line batches (without a `\r` that ended one)."""
     async for line in lines:
-        yield [line]
+        yield [line.removesuffix("\r")]

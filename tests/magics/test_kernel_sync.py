@@ -119,6 +119,6 @@ def test_a_provider_model_serves_await_and_run_sync_in_the_same_kernel(kernel: K
             assert not awaited.errors and not synced.errors, (awaited.errors, synced.errors)
         assert kernel.value("[a[:11] for a in answers]") == ["Hello there"] * 4
         # One client for the kernel's loop, one for the worker's: neither replaced the other.
-        assert kernel.value("len(gpt._http._clients)") == 2
-        assert kernel.value("all(not c.is_closed for c in gpt._http._clients.values())")
+        assert kernel.value("len(gpt._http._own._loops)") == 2
+        assert kernel.value("all(not m.client.is_closed for m in gpt._http._own._loops.values())")
         assert len(server.requests) == 4

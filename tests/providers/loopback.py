@@ -47,6 +47,8 @@ class LoopbackServer:
     def __init__(self, *responses: Scripted) -> None:
         self.responses = list(responses)
         self.requests: list[tuple[str, dict[str, str], Any]] = []
+        self.peers: list[tuple[str, int]] = []
+        """The client's (host, port) of each request: the same for requests on one connection."""
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -58,6 +60,7 @@ class LoopbackServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 raw = self.rfile.read(length)
+                server.peers.append(self.client_address[:2])
                 server.requests.append(
                     (
                         self.path,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,8 @@ def history(files: list[Path], *, pdf: bool = True) -> tuple[list[Any], str]:
 
 
 def body(model: Any, messages: list[Any]) -> dict[str, Any]:
-    return model.build_body(CompletionRequest(chat_history=messages))
+    """The body as the provider gets it (encoded: some bodies splice pre-encoded messages)."""
+    return json.loads(model._encode(model.build_body(CompletionRequest(chat_history=messages))))
 
 
 def test_openai_chat(files: list[Path]) -> None:

@@ -139,7 +139,7 @@ def test_agent_takes_a_model_string(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def test_buffered_lines_split_across_chunks_and_know_what_has_arrived() -> None:
     from rig_nb.core import RawText, RawToolCall
-    from rig_nb.providers._lines import BufferedLines, batches, merge_text
+    from rig_nb.providers._lines import BATCH_LINES, BufferedLines, batches, merge_text
 
     async def chunks(*parts: str):
         for part in parts:
@@ -153,9 +153,9 @@ async def test_buffered_lines_split_across_chunks_and_know_what_has_arrived() ->
     assert await anext(lines) == "two"
     assert lines.buffered() is False  # "three" is not complete: the next read waits
     assert await anext(lines) == "three"
-    many = BufferedLines(chunks("".join(f"{i}\n" for i in range(300)), "last\n"))
+    many = BufferedLines(chunks("".join(f"{i}\n" for i in range(1200)), "last\n"))
     sizes = [len(b) async for b in batches(many)]
-    assert sizes[:4] == [2, 4, 8, 16] and max(sizes) == 64 and sum(sizes) == 301
+    assert sizes[:4] == [2, 4, 8, 16] and max(sizes) == BATCH_LINES == 512 and sum(sizes) == 1201
     call = RawToolCall(id="t", name="f")
     assert merge_text([RawText("a"), RawText("b"), call, RawText("c")]) == [
         RawText("ab"),
