@@ -148,6 +148,10 @@ class HttpModel:
         """Wire lines in, raw choices out."""
         raise NotImplementedError
 
+    def request_body(self, request: CompletionRequest) -> bytes:
+        """The body `stream(request)` sends, as bytes (a replay matches requests by it)."""
+        return self._encode(self.build_body(request))
+
     # -- the call -------------------------------------------------------------------------------
 
     def stream(self, request: CompletionRequest) -> AsyncIterator[RawStreamingChoice]:

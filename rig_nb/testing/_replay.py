@@ -136,7 +136,7 @@ class ReplayModel:
     def stream(self, request: CompletionRequest) -> AsyncIterator[Any]:
         """The recorded answer to `request`; `UnrecordedRequest` when there is none."""
         if self.inner is not None:
-            body = self.inner.build_body(request)
+            body: Any = json.loads(self.inner.request_body(request))
             key = _http_key("POST", self._path(request), body, self.ignore)
             if key not in self.exchanges.by_key:
                 raise self.exchanges.missing(key, "request", self.path)
