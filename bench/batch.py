@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.run import HERE, ROOT, _port, machine
+from bench.run import HERE, ROOT, free_port, machine
 
 STREAM = "t20c20"
 """Each answer: 20 tokens in one SSE event, then the finish and usage chunks."""
@@ -128,7 +128,7 @@ def main() -> None:
     parser.add_argument("--runs-log", help="take the speed runs from this stderr log of a run")
     parser.add_argument("--memory-contender", default="rig_nb agent.map")
     args = parser.parse_args()
-    port = _port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.server", str(port)],
         stdout=subprocess.PIPE,

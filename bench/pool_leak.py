@@ -18,7 +18,7 @@ import time
 
 import httpx
 
-from bench.run import ROOT, _port
+from bench.run import ROOT, free_port
 from rig_nb import Agent
 from rig_nb.providers import HttpSettings, OpenAIChatModel
 
@@ -40,7 +40,7 @@ async def run(url: str, rows: int, drain: float) -> str:
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     drain = float(sys.argv[2]) if len(sys.argv) > 2 else 0.05
-    port = _port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.server", str(port)],
         stdout=subprocess.PIPE,
