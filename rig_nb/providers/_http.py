@@ -95,6 +95,17 @@ class ProviderClient:
         text = json.dumps([self.base_url, sorted(self._headers.items())])
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def with_client(self, http_client: httpx.AsyncClient) -> ProviderClient:
+        """The same provider, headers, key and settings, sending through `http_client`."""
+        return ProviderClient(
+            provider=self.provider,
+            base_url=self.base_url,
+            headers=self._headers,
+            secret=self._secret,
+            settings=self.settings,
+            http_client=http_client,
+        )
+
     def _client(self) -> httpx.AsyncClient:
         return self._given if self._given is not None else self._own.get()
 
