@@ -1,12 +1,13 @@
-"""Reproduce: httpx/httpcore pool slots leak when the provider's post-stream drain times out.
+"""Check: after many runs whose drain times out, httpcore's pool ends with no request held.
 
     python -m bench.pool_leak [ROWS] [DRAIN_TIMEOUT]
 
 Runs `agent.map` over ROWS rows (concurrency 64) against the loopback server and prints the
-pool's state at the end. On a loaded machine, with the default `drain_timeout` (0.05 s) the
-pool ends with "Requests: N active" although nothing runs: each is a slot lost to a read that
-`asyncio.timeout` cancelled (httpcore #1093, #658); once all 64 are lost, every request fails
-with `PoolTimeout`. With `drain_timeout=0` (no read is cancelled) the pool ends empty.
+pool's state at the end. Before the fix, the drain after a stream's terminal event was a read
+under `asyncio.timeout(drain_timeout)`: on a loaded machine the timer cancelled reads and the
+pool ended with "Requests: N active" although nothing ran (httpcore #1093, #658), then every
+request failed with `PoolTimeout`. Now a task reads the rest and no read is cancelled by a
+timer: the pool must end with "Requests: 0 active" whatever DRAIN_TIMEOUT is.
 """
 
 from __future__ import annotations
