@@ -15,7 +15,7 @@ answer = await Agent(model, tools=[add]).stream_prompt("2 + 3?").multi_turn(1)
 
 This is the front door: what code using rig_nb writes. Building blocks for custom models and
 tools are in `rig_nb.core`, the providers in `rig_nb.providers`, the view in `rig_nb.widgets`,
-test doubles in `rig_nb.testing`.
+batch runs (`agent.map`) in `rig_nb.batch`, test doubles in `rig_nb.testing`.
 
 `import rig_nb` imports neither IPython, ipywidgets nor httpx: the providers' classes and
 `AgentView` are loaded on first use (`rig_nb.OpenAIChatModel` imports httpx then).
@@ -24,6 +24,7 @@ test doubles in `rig_nb.testing`.
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from . import _streaming_errors as _streaming_errors  # registers the errors' streaming twins
 from ._exports import publish as _publish
@@ -86,6 +87,7 @@ from .core import (
     save_history,
     tool,
 )
+from .core._agent import set_batch_mapper as _set_batch_mapper
 from .core._agent import set_model_resolver as _set_model_resolver
 from .errors import (
     CompletionError,
@@ -165,6 +167,16 @@ def model(spec: str, **kwargs: object) -> CompletionModel:
 
 
 _set_model_resolver(model)
+
+
+def _map_agent(agent: Agent, prompts: _Any, rows: _Any = None, **options: _Any) -> _Any:
+    """`Agent.map`: `rig_nb.batch.map_agent`, imported on the first batch (core cannot)."""
+    from .batch import map_agent
+
+    return map_agent(agent, prompts, rows, **options)
+
+
+_set_batch_mapper(_map_agent)
 
 
 def load_ipython_extension(shell: object) -> None:

@@ -32,7 +32,7 @@ def _documented() -> set[str]:
 def test_every_public_name_has_a_place_in_the_api_reference() -> None:
     documented = _documented()
     whole_modules = {"rig_nb.errors", "rig_nb.providers", "rig_nb.widgets", "rig_nb.magics"}
-    whole_modules |= {"rig_nb.testing", "rig_nb.testing.http"}
+    whole_modules |= {"rig_nb.testing", "rig_nb.testing.http", "rig_nb.batch"}
     assert whole_modules <= documented
     missing = []
     for name in rig_nb.__all__:

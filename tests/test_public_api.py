@@ -34,6 +34,7 @@ NAMESPACES = (
     "rig_nb.widgets",
     "rig_nb.magics",
     "rig_nb.mcp",
+    "rig_nb.batch",
     "rig_nb.testing",
     "rig_nb.testing.http",
 )
@@ -45,7 +46,17 @@ PROTOCOL_DUNDERS = ("__aenter__", "__aexit__", "__aiter__", "__anext__", "__awai
 
 def test_all_public_names_are_exported_and_sorted() -> None:
     public = [name for name in dir(rig_nb) if not name.startswith("_") or name == "__version__"]
-    subpackages = {"core", "errors", "kernel", "magics", "mcp", "providers", "testing", "widgets"}
+    subpackages = {
+        "batch",
+        "core",
+        "errors",
+        "kernel",
+        "magics",
+        "mcp",
+        "providers",
+        "testing",
+        "widgets",
+    }
     public = [n for n in public if n not in subpackages]
     assert rig_nb.__all__ == sorted(public, key=str.casefold)
 

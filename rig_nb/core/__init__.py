@@ -3,7 +3,8 @@
 `rig_nb` re-exports what most code needs (`Agent`, `tool`, the messages, the stream items); this
 package adds what a custom model, tool set or provider is written against: the raw choices a
 model yields (`RawText`, `RawToolCall`, ..., `RawFinal`), `ProviderResponse`, the content unions,
-`rag_text` and `new_internal_call_id`.
+`rag_text` and `new_internal_call_id`; and what a cache or a recording keeps: `error_to_json` /
+`error_from_json` (an error with its conversation) and `model_identity` (a model, without its key).
 
 ```python
 from rig_nb.core import CompletionRequest, RawFinal, RawStreamingChoice, RawText, rag_text
@@ -33,6 +34,7 @@ from ._content import (
     Video,
 )
 from ._cost import CallUsage, PriceTable
+from ._error_json import error_from_json, error_to_json
 from ._hooks import HookAction, PromptHook, ToolCallHookAction
 from ._limits import UsageLimitExceeded, UsageLimits
 from ._messages import (
@@ -53,7 +55,7 @@ from ._messages import (
     rag_text,
     save_history,
 )
-from ._model import CompletionModel, CompletionRequest, VectorIndex
+from ._model import CompletionModel, CompletionRequest, VectorIndex, model_identity
 from ._raw import (
     ProviderResponse,
     RawFinal,
@@ -113,6 +115,8 @@ __all__ = [
     "Document",
     "DocumentContent",
     "DocumentSourceKind",
+    "error_from_json",
+    "error_to_json",
     "FinalResponse",
     "FunctionTool",
     "history_from_json",
@@ -123,6 +127,7 @@ __all__ = [
     "item_from_wire",
     "load_history",
     "Message",
+    "model_identity",
     "MultiTurnStreamItem",
     "new_internal_call_id",
     "PriceTable",

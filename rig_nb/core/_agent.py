@@ -25,7 +25,7 @@ from ._request import StreamingPromptRequest
 from ._streaming import FinalResponse
 from ._tools import Tool, ToolSet
 
-__all__ = ["Agent", "resolve_model", "set_model_resolver"]
+__all__ = ["Agent", "resolve_model", "set_batch_mapper", "set_model_resolver"]
 
 
 _resolver: Callable[[str], CompletionModel] | None = None
@@ -44,6 +44,20 @@ def resolve_model(model: CompletionModel | str) -> CompletionModel:
     if _resolver is None:
         raise UserError(f"cannot resolve model {model!r}: no providers are registered")
     return _resolver(model)
+
+
+_mapper: Callable[..., Any] | None = None
+
+
+def set_batch_mapper(mapper: Callable[..., Any]) -> None:
+    """What `Agent.map` calls: `mapper(agent, prompts, rows, **options)`.
+
+    rig_nb registers `rig_nb.batch.map_agent` (imported on first use). The batch package sits
+    above core, so core reaches it only through this hook, as it reaches the providers through
+    `set_model_resolver`.
+    """
+    global _mapper
+    _mapper = mapper
 
 
 def _expect(name: str, value: object, cls: type) -> None:
@@ -127,6 +141,20 @@ class Agent:
     ) -> StreamingPromptRequest:
         """A streaming run of `prompt` after `history`; the final `history` has the new messages."""
         return self.stream_prompt(prompt).with_history(history)
+
+    def map(self, prompts: Any, rows: Any = None, **options: Any) -> Any:
+        """Run this agent over many prompts: `await agent.map(...)` returns a table.
+
+        `prompts` is a list of prompts, a pandas/polars column, or a template (`"Classify:
+        {title}"`) filled from each of `rows` (a DataFrame or dicts). Options (`concurrency`,
+        `rpm`, `tpm`, `retries`, `output_type`, `cache`, `backend`...): `rig_nb.batch.map_agent`.
+
+        Returns:
+            A `rig_nb.batch.BatchRun`: `await` it for the table, `run.stop()` ends it.
+        """
+        if _mapper is None:
+            raise UserError("Agent.map needs rig_nb.batch: `import rig_nb` registers it")
+        return _mapper(self, prompts, rows, **options)
 
     def run_sync(
         self, prompt: str | Message, history: Iterable[AnyMessage] | None = None

@@ -16,12 +16,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlsplit, urlunsplit
 
 from ._messages import AnyMessage, Document, ToolChoice, UserMessage
 from ._raw import RawStreamingChoice
 from ._tools import ToolDefinition
 
-__all__ = ["CompletionModel", "CompletionRequest", "VectorIndex"]
+__all__ = ["CompletionModel", "CompletionRequest", "VectorIndex", "model_identity"]
 
 
 @dataclass(kw_only=True)
@@ -73,3 +74,31 @@ class VectorIndex(Protocol):
     async def top_n(self, query: str, n: int) -> list[tuple[float, str, Any]]:
         """The `n` best `(score, id, document)` matches for `query`."""
         ...
+
+
+def _without_password(url: Any) -> Any:
+    if not isinstance(url, str) or "@" not in url:
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def model_identity(model: object) -> dict[str, Any]:
+    """What identifies a model in a batch's cache key or a cassette (never its key).
+
+    A model's own `cache_identity()`, else its class, name, provider and base URL (without a
+    password).
+    """
+    own = getattr(model, "cache_identity", None)
+    if callable(own):
+        found: Any = own()
+        return dict(found)
+    cls = type(model)
+    return {
+        "class": f"{cls.__module__}.{cls.__qualname__}",
+        "model": getattr(model, "model_name", None),
+        "provider": getattr(model, "provider_name", None),
+        "base_url": _without_password(getattr(model, "base_url", None)),
+    }

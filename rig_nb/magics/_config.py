@@ -54,6 +54,8 @@ _FIELDS = (
     "output",
     "out",
     "history_var",
+    "record",
+    "replay",
 )
 """The traits, named as `CellOptions`' fields."""
 
@@ -116,6 +118,17 @@ class AgentDefaults(Configurable):
         config=True
     )
 
+    record = Unicode(
+        None,
+        allow_none=True,
+        help="A cassette file: every cell's model exchanges are recorded to it (see replay).",
+    ).tag(config=True)
+    replay = Unicode(
+        None,
+        allow_none=True,
+        help="A cassette file: every cell answers from it, offline, without making the model.",
+    ).tag(config=True)
+
     @validate("out", "history_var")
     def _identifier(self, proposal: Any) -> str:
         value = str(proposal["value"])
@@ -167,6 +180,8 @@ def as_options(defaults: AgentDefaults) -> CellOptions:
         output=defaults.output,
         out=defaults.out,
         history_var=defaults.history_var,
+        record=defaults.record,
+        replay=defaults.replay,
     )
 
 
@@ -180,6 +195,10 @@ def update_defaults(defaults: AgentDefaults, options: CellOptions) -> None:
             setattr(defaults, name, getattr(defaults, name) or value)
         elif value is not None:
             setattr(defaults, name, value)
+    if options.record:  # one cassette mode at a time: the latest wins
+        defaults.replay = None
+    elif options.replay:
+        defaults.record = None
 
 
 def replace_defaults(defaults: AgentDefaults, options: CellOptions) -> None:

@@ -172,6 +172,10 @@ class AgentMagics(Magics, AgentDefaults):
             f"conversation: {len(session.history)} messages "
             f"(in {session.history_var}; last result in {session.out})",
         ]
+        if d.record or d.replay:  # a cassette mode (--record / --replay) for every cell
+            lines.append(
+                f"cassette: {'recording to' if d.record else 'replaying'} {d.record or d.replay}"
+            )
         print("\n".join(lines))  # noqa: T201
 
     @staticmethod

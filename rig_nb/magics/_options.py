@@ -66,6 +66,8 @@ __all__ = ["CellOptions", "interpolate", "parse_cell_line", "resolve_model", "re
     action="store_true",
     help="give the agent list_variables, inspect_variable and run_python (asks first)",
 )
+@argument("--record", default=None, metavar="PATH", help="record the model's exchanges (cassette)")
+@argument("--replay", default=None, metavar="PATH", help="answer from a cassette, offline, no key")
 def _agent_options(line: str) -> None:
     """%%agent [options]; the cell body is the prompt, with {name} interpolation."""
 
@@ -90,6 +92,8 @@ class CellOptions:
     attach: list[str] = field(default_factory=list[str])
     budget: int | None = None
     kernel_tools: bool = False
+    record: str | None = None
+    replay: str | None = None
 
 
 def parse_cell_line(line: str) -> CellOptions:
@@ -116,6 +120,8 @@ def parse_cell_line(line: str) -> CellOptions:
         raise UsageError(f"--max-turns must be 0 or more, got {args.max_turns}")
     if args.max_cost is not None and not 0 <= args.max_cost < float("inf"):
         raise UsageError(f"--max-cost is in US dollars, 0 or more; got {args.max_cost}")
+    if args.record and args.replay:
+        raise UsageError("--record and --replay exclude each other: record once, then replay")
     tools = [t for entry in args.tools for t in entry.split(",") if t] if args.tools else None
     for path in args.attach:
         if path in ("ask", "auto", "deny") and not Path(path).exists():
@@ -141,6 +147,8 @@ def parse_cell_line(line: str) -> CellOptions:
         attach=list(args.attach),
         budget=args.budget,
         kernel_tools=args.kernel_tools,
+        record=args.record,
+        replay=args.replay,
     )
 
 

@@ -33,6 +33,7 @@ from ..errors import PromptCancelled, RigError
 from ..kernel import kernel_tools
 from ..kernel._cell_log import CellLog
 from ..widgets import AgentView, ApprovalPolicy
+from ._cassettes import recording, replay_model, replaying
 from ._config import (
     DEFAULT_MAX_TURNS,
     AgentDefaults,
@@ -121,6 +122,11 @@ class Session:
     def merged(self, options: CellOptions) -> CellOptions:
         """The cell's options over the session defaults."""
         d = self.defaults
+        if d.record and d.replay and not (options.record or options.replay):
+            raise UsageError(
+                f"the defaults both record to {d.record!r} and replay {d.replay!r}; unset one "
+                "(%config AgentMagics.record = None) or pass --record/--replay in the cell"
+            )
         return CellOptions(
             model=options.model or d.model,
             system=options.system if options.system is not None else d.system,
@@ -137,6 +143,8 @@ class Session:
             attach=list(options.attach),  # files go with one cell, never a default
             budget=options.budget if options.budget is not None else d.budget,
             kernel_tools=options.kernel_tools or d.kernel_tools,
+            record=options.record or (None if options.replay else d.record),
+            replay=options.replay or (None if options.record else d.replay),
         )
 
     def set_defaults(self, options: CellOptions) -> None:
@@ -146,13 +154,31 @@ class Session:
         update_defaults(self.config, options)
 
     def build_agent(self, options: CellOptions, namespace: dict[str, Any]) -> Agent:
-        """The agent a cell runs: its model (or Agent), system prompt and tools."""
-        if not options.model:
+        """The agent a cell runs: its model (or Agent), system prompt and tools.
+
+        `--replay PATH` answers from a cassette (the `-m` model is not made, so no key is
+        needed; an Agent variable keeps its tools, preamble and output type); `--record PATH`
+        records the model's exchanges to one.
+        """
+        replay = replay_model(options.replay) if options.replay else None
+        if replay is not None:
+            named = namespace.get(options.model or "")
+            found = named if isinstance(named, Agent) else replay
+        elif not options.model:
             raise UsageError(
                 "no model: pass -m openai:gpt-4o-mini (or the name of a model variable), or set a "
                 "default with %agent defaults -m ..."
             )
-        found = resolve_model(options.model, namespace, self.models)
+        else:
+            found = resolve_model(options.model, namespace, self.models)
+        agent = self._agent_over(found, options, namespace)
+        if replay is not None and agent.model is not replay:
+            return replaying(agent, replay)
+        if options.record:
+            return recording(agent, str(options.record))
+        return agent
+
+    def _agent_over(self, found: Any, options: CellOptions, namespace: dict[str, Any]) -> Agent:
         tools = resolve_tools(options.tools or [], namespace)
         if options.kernel_tools:  # a tool of the cell's own with the same name wins
             taken = {t.name for t in tools}

@@ -6,11 +6,12 @@ A provider module only translates: messages to a body (with `_convert`'s helpers
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import httpx
 
@@ -103,6 +104,15 @@ class HttpModel:
         """Close the HTTP connections this model opened."""
         await self._http.aclose()
 
+    def with_http_client(self, http_client: httpx.AsyncClient) -> Self:
+        """This model (same key, base URL, headers, settings) sending through `http_client`.
+
+        For a recorder (`rig_nb.testing.RecordingModel`) or a proxy; this model is unchanged.
+        """
+        twin = copy.copy(self)
+        twin._http = self._http.with_client(http_client)
+        return twin
+
     def close_sync(self) -> None:
         """`aclose()` for sync code: on the client's loop, or as a task on it while it runs."""
         self._http.close_sync()
@@ -137,6 +147,10 @@ class HttpModel:
     def parse(self, lines: AsyncIterator[str]) -> AsyncIterator[RawStreamingChoice]:
         """Wire lines in, raw choices out."""
         raise NotImplementedError
+
+    def request_body(self, request: CompletionRequest) -> bytes:
+        """The body `stream(request)` sends, as bytes (a replay matches requests by it)."""
+        return self._encode(self.build_body(request))
 
     # -- the call -------------------------------------------------------------------------------
 

@@ -16,7 +16,6 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
 
 import httpx
 
@@ -42,7 +41,7 @@ from ._body import (
 from ._lines import BufferedLines
 from ._pool import OwnClient
 from ._retry import retry_after_seconds, should_retry
-from ._secret import Secret, safe_url
+from ._secret import Secret, safe_url, scrub
 from ._settings import HttpSettings
 
 __all__ = ["ProviderClient", "Secret", "StreamFormat", "safe_url"]
@@ -95,6 +94,17 @@ class ProviderClient:
         text = json.dumps([self.base_url, sorted(self._headers.items())])
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def with_client(self, http_client: httpx.AsyncClient) -> ProviderClient:
+        """The same provider, headers, key and settings, sending through `http_client`."""
+        return ProviderClient(
+            provider=self.provider,
+            base_url=self.base_url,
+            headers=self._headers,
+            secret=self._secret,
+            settings=self.settings,
+            http_client=http_client,
+        )
+
     def _client(self) -> httpx.AsyncClient:
         return self._given if self._given is not None else self._own.get()
 
@@ -128,25 +138,7 @@ class ProviderClient:
 
     def scrub(self, error: BaseException) -> BaseException:
         """Redact `error`, and every exception it was raised from, in place; returns it."""
-        seen: set[int] = set()
-        current: BaseException | None = error
-        while current is not None and id(current) not in seen:
-            seen.add(id(current))
-            self._scrub_one(current)
-            current = current.__cause__ or current.__context__
-        return error
-
-    def _scrub_one(self, error: BaseException) -> None:
-        try:
-            error.args = tuple(self.redact(a) if isinstance(a, str) else a for a in error.args)
-            for name, value in list(vars(error).items()):
-                if isinstance(value, str):
-                    setattr(error, name, self.redact(value))
-                elif isinstance(value, dict) and name == "headers":
-                    headers: dict[Any, Any] = value
-                    setattr(error, name, {k: self.redact(str(v)) for k, v in headers.items()})
-        except (AttributeError, TypeError):  # pragma: no cover - an exception that forbids it
-            pass
+        return scrub(error, self.redact)
 
     # -- the call -----------------------------------------------------------------------------
 
