@@ -68,6 +68,22 @@ __all__ = ["CellOptions", "interpolate", "parse_cell_line", "resolve_model", "re
 )
 @argument("--record", default=None, metavar="PATH", help="record the model's exchanges (cassette)")
 @argument("--replay", default=None, metavar="PATH", help="answer from a cassette, offline, no key")
+@argument(
+    "--over",
+    default=None,
+    metavar="NAME",
+    help="run the cell over every row of a DataFrame, Series or list in the namespace (a batch)",
+)
+@argument("--concurrency", type=int, default=None, help="with --over: rows in flight at once")
+@argument("--rpm", type=float, default=None, help="with --over: model calls per minute, at most")
+@argument("--tpm", type=float, default=None, help="with --over: tokens per minute, at most")
+@argument("--retries", type=int, default=None, help="with --over: retries of a row that failed")
+@argument(
+    "--cache",
+    default=None,
+    metavar="DIR",
+    help="with --over: a directory; a re-run redoes only the rows that failed or never ran",
+)
 def _agent_options(line: str) -> None:
     """%%agent [options]; the cell body is the prompt, with {name} interpolation."""
 
@@ -94,6 +110,19 @@ class CellOptions:
     kernel_tools: bool = False
     record: str | None = None
     replay: str | None = None
+    over: str | None = None
+    """A batch: the name of the DataFrame, Series or list the cell runs over (one cell only)."""
+    concurrency: int | None = None
+    rpm: float | None = None
+    tpm: float | None = None
+    retries: int | None = None
+    cache: str | None = None
+
+    @property
+    def batch_options(self) -> dict[str, Any]:
+        """The batch options given (`--concurrency` ... `--cache`), as `agent.map` keywords."""
+        names = ("concurrency", "rpm", "tpm", "retries", "cache")
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
 
 def parse_cell_line(line: str) -> CellOptions:
@@ -131,6 +160,7 @@ def parse_cell_line(line: str) -> CellOptions:
             )
     if args.budget is not None and args.budget < 200:
         raise UsageError(f"--budget is characters per object, at least 200; got {args.budget}")
+    batch = _batch_args(args)
     return CellOptions(
         model=args.model,
         system=args.system,
@@ -149,7 +179,26 @@ def parse_cell_line(line: str) -> CellOptions:
         kernel_tools=args.kernel_tools,
         record=args.record,
         replay=args.replay,
+        over=args.over,
+        **batch,
     )
+
+
+def _batch_args(args: Any) -> dict[str, Any]:
+    """The batch options given; they need `--over`, and `--over` a variable's name."""
+    batch = {
+        n: getattr(args, n)
+        for n in ("concurrency", "rpm", "tpm", "retries", "cache")
+        if getattr(args, n) is not None
+    }
+    if batch and args.over is None:
+        given = ", ".join(f"--{n}" for n in batch)
+        raise UsageError(f"{given} go with --over NAME (a batch over the rows of NAME)")
+    if args.over is not None and not args.over.isidentifier():
+        raise UsageError(f"--over takes the name of a variable, got {args.over!r}")
+    if args.over is not None and args.attach:
+        raise UsageError("-a attaches a file to one prompt; it cannot go with --over")
+    return batch
 
 
 def resolve_model(

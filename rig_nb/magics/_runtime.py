@@ -42,6 +42,7 @@ from ._config import (
     replace_defaults,
     update_defaults,
 )
+from ._interrupts import RunInterrupted, RunKeyboardInterrupt
 from ._models import ModelCache
 from ._options import (
     CellOptions,
@@ -145,12 +146,16 @@ class Session:
             kernel_tools=options.kernel_tools or d.kernel_tools,
             record=options.record or (None if options.replay else d.record),
             replay=options.replay or (None if options.record else d.replay),
+            over=options.over,  # a batch is one cell's, never a default
+            **options.batch_options,
         )
 
     def set_defaults(self, options: CellOptions) -> None:
         """`%agent defaults ...`: set what was given (the same traits `%config` sets)."""
         if options.attach:
             raise UsageError("-a attaches a file to one %%agent cell; it cannot be a default")
+        if options.over is not None or options.batch_options:
+            raise UsageError("--over and its options belong to one %%agent cell, not the defaults")
         update_defaults(self.config, options)
 
     def build_agent(self, options: CellOptions, namespace: dict[str, Any]) -> Agent:
@@ -255,25 +260,6 @@ class _Printer:
         self._midline = False
 
 
-class _OneLine(BaseException):
-    """IPython shows `_render_traceback_()` in place of a traceback: the cell ends on one line."""
-
-    def _render_traceback_(self) -> list[str]:
-        return [str(self)]
-
-
-class RunInterrupted(_OneLine, asyncio.CancelledError):
-    """The kernel's interrupt ended a `%%agent` cell.
-
-    Still a `CancelledError` (code around the cell sees a cancel), but IPython shows its one line
-    instead of a traceback through rig_nb's internals.
-    """
-
-
-class RunKeyboardInterrupt(_OneLine, KeyboardInterrupt):
-    """A `KeyboardInterrupt` ended a `%%agent` cell (Ctrl-C in a terminal): one line."""
-
-
 async def run_cell(line: str, body: str) -> None:
     """Run one `%%agent` cell to its end; results and history go to the namespace.
 
@@ -288,6 +274,11 @@ async def run_cell(line: str, body: str) -> None:
     session = session_for(shell)
     options = session.merged(parse_cell_line(line))
     namespace: dict[str, Any] = shell.user_ns
+    if options.over is not None:
+        from ._batch import run_batch_cell
+
+        await run_batch_cell(session, options, body, namespace)
+        return
     agent = session.build_agent(options, namespace)
     await session.models.close_retired()
     prompt = cell_prompt(body, shell, options, session.cells)
