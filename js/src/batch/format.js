@@ -38,7 +38,7 @@ export function duration(seconds) {
 export function money(dollars) {
   if (dollars === 0) return "$0.00";
   if (dollars < 0.0001) return "< $0.0001";
-  if (dollars < 1) return `$${dollars.toFixed(4)}`;
+  if (dollars < 0.99995) return `$${dollars.toFixed(4)}`;
   const cents = Math.round(dollars * 100);
   return `$${thousands(Math.floor(cents / 100))}.${String(cents % 100).padStart(2, "0")}`;
 }
