@@ -229,11 +229,17 @@ class BatchRun:
         return build_table(results, options.output)
 
     def _plan(self) -> Generator[Row, None, None]:
+        repeats: dict[str, int] = {}
         for index, (label, prompt) in enumerate(self.inputs.items):
             if isinstance(prompt, BaseException):
                 key = f"invalid-{self.fingerprint}-{index}"
             else:
                 key = row_key(self.fingerprint, prompt)
+                # The n-th repeat of a prompt is a row of its own (its own answer, its own line in
+                # the cache), or a row a Stop left would show its twin's result.
+                seen = repeats[key] = repeats.get(key, 0) + 1
+                if seen > 1:
+                    key = f"{key}~{seen - 1}"
             self._keys.append(key)
             self._labels.append(label)
             yield index, label, key, prompt

@@ -1,6 +1,7 @@
 """A batch view's state as text and as sanitised HTML: terminals, saved notebooks, nbconvert.
 
-The HTML is built from escaped text only (`html.escape` on every value) and needs no script:
+The HTML is built from escaped text only (`html.escape` on every value), is not typeset as math
+by JupyterLab (`mathjax_ignore`), and needs no script:
 the failures open with `<details>`, so a notebook saved without widget state, or exported by
 nbconvert, still shows what ran, what failed and why.
 """
@@ -29,21 +30,20 @@ def format_duration(seconds: float) -> str:
 
 
 def stats_line(state: Mapping[str, Any]) -> str:
-    """`412 / 1,000 rows · 3 failed · 8 running · ... · ETA 2m 20s · 1m 38s elapsed`."""
-    finished = state["done"] + state["failed"]
-    total = state["total"]
-    parts = [f"{finished:,} / {total:,} rows" if total is not None else f"{finished:,} rows"]
-    parts.append(f"{state['failed']:,} failed")
-    if state["running"]:
-        parts.append(f"{state['running']:,} running")
+    """`412 / 1,000 rows · 3 failed · 8 running · ... · ETA 2m 20s · 1m 38s elapsed`.
+
+    The same line as the live view's (js/src/batch/view.js `statsLine`): rows answered of the
+    total, then failed and running ones, tokens, cost, pace, ETA while it runs, elapsed time.
+    """
+    done, total = state["done"], state["total"]
+    parts = [f"{done:,} / {total:,} rows" if total is not None else f"{done:,} rows"]
+    parts += [f"{state['failed']:,} failed", f"{state['running']:,} running"]
     if state["cached"]:
         parts.append(f"{state['cached']:,} cached")
-    if state["input_tokens"] or state["output_tokens"]:
-        parts.append(f"{state['input_tokens']:,} in · {state['output_tokens']:,} out tokens")
+    parts += [f"{state['input_tokens']:,} in", f"{state['output_tokens']:,} out tokens"]
     if state["cost"] is not None:
         parts.append(format_cost(state["cost"]))
-    if state["rows_per_second"]:
-        parts.append(f"{state['rows_per_second']:.1f} rows/s")
+    parts.append(f"{state['rows_per_second']:.1f} rows/s")
     if state["eta"] is not None and state["status"] in ("running", "stopping"):
         parts.append(f"ETA {format_duration(state['eta'])}")
     parts.append(f"{format_duration(state['elapsed'])} elapsed")
@@ -86,7 +86,8 @@ _STYLE = (
 
 def batch_html(state: Mapping[str, Any]) -> str:
     """The state as HTML: escaped text in a few tags, failures in `<details>`; no script."""
-    out = [f'<div class="rig-batch-saved" style="{_STYLE}">']
+    # `mathjax_ignore`: JupyterLab typesets `$...$` in HTML outputs; a row's text is not math.
+    out = [f'<div class="rig-batch-saved mathjax_ignore tex2jax_ignore" style="{_STYLE}">']
     out.append(
         f"<div><b>rig_nb batch</b> · {escape(state['title'])} · {escape(state['status'])}</div>"
     )

@@ -262,6 +262,26 @@ async def test_stop_ends_cleanly_keeping_what_finished() -> None:
         await run
 
 
+async def test_a_repeated_prompt_is_a_row_of_its_own(tmp_path: Any) -> None:
+    """Same prompt, many rows (a column with duplicates): each row runs and has its own answer,
+    a Stop leaves a repeat that never ran `pending` (not showing its twin's result), and a cached
+    re-run runs only the repeats that never ran."""
+    answers = iter(range(1000))
+    model = EchoModel(answer=lambda p: f"{p} #{next(answers)}", delay=0.02)
+    table = await Agent(model).map(["a", "b", "a", "a"], concurrency=1)
+    assert model.calls == {"a": 3, "b": 1}
+    assert list(table.response) == ["a #0", "b #1", "a #2", "a #3"]
+
+    model = EchoModel(delay=0.02)
+    run = Agent(model).map(["x", "x", "x", "y"], concurrency=1, cache=tmp_path)
+    run.subscribe(lambda e: e.kind == "row_done" and e.progress.done == 1 and run.stop())
+    stopped = await run
+    assert list(stopped.status) == ["ok", "pending", "pending", "pending"]
+    again = await Agent(model).map(["x", "x", "x", "y"], concurrency=1, cache=tmp_path)
+    assert list(again.status) == ["ok"] * 4 and list(again.cached) == [True, False, False, False]
+    assert model.calls == {"x": 3, "y": 1}
+
+
 async def test_run_sync_from_a_thread_with_a_running_loop_and_from_plain_code() -> None:
     agent = Agent(EchoModel())
     table = agent.map(["a"]).run_sync()  # a loop runs in this thread: a worker thread runs it

@@ -263,6 +263,7 @@ async def test_untrusted_text_is_escaped_in_the_saved_html_and_kept_literal_in_t
     view.note_policy(XSS, False)
     await view.run(agent.map({XSS: XSS}.keys(), retries=0, output="list"))
     html = batch_html(view.state)
+    assert html.startswith('<div class="rig-batch-saved mathjax_ignore')  # no typesetting either
     assert "<img" not in html and "<script" not in html and 'onerror="' not in html
     assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in html
     assert view.state["failures"][0]["prompt"] == XSS  # the state keeps the text as it is
