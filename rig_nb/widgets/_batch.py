@@ -27,10 +27,10 @@ from typing import Any, cast
 import anywidget
 import traitlets
 
-from ..batch import BatchEvent, BatchProgress, BatchRun, RowResult
-from ..core import AnyMessage, Reasoning, Text, ToolCall, ToolResult
-from ._batch_text import batch_html, batch_text
+from ..batch import BatchEvent, BatchProgress, BatchRun
+from ._batch_text import SAMPLE, batch_html, batch_text, failure_entry, initial_state, text_cap
 from ._coalesce import Coalescer
+from ._edits import pretty_args
 from ._policy import ApprovalPolicy, wait_with_heartbeat
 from ._saved import FRONT_END, SavedView, ending, saved_view_setting, transcript_only
 
@@ -38,78 +38,6 @@ __all__ = ["BatchView"]
 
 _STATIC = Path(__file__).parent / "static"
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-SAMPLE = 20
-"""Failed rows shown with their prompt and conversation (the rest are counted)."""
-_TEXT_CAP = 4000
-"""Characters of a prompt, an argument list or a message kept in the view's state."""
-
-
-def _cap(text: str) -> str:
-    return text if len(text) <= _TEXT_CAP else text[:_TEXT_CAP] + f"… ({len(text):,} characters)"
-
-
-def _message_text(message: AnyMessage) -> str:
-    """A message as one readable text: its text, tool calls, tool results and reasoning."""
-    if message.role == "system":
-        return str(message.content)
-    parts: list[str] = []
-    for part in message.content:
-        if isinstance(part, Text):
-            parts.append(part.text)
-        elif isinstance(part, Reasoning):
-            parts.append(f"[reasoning] {part.display_text()}")
-        elif isinstance(part, ToolCall):
-            parts.append(f"[tool call] {part.function.name}({part.function.arguments})")
-        elif isinstance(part, ToolResult):
-            texts = " ".join(getattr(c, "text", "[image]") for c in part.content)
-            parts.append(f"[tool result] {texts}")
-        else:
-            parts.append(f"[{type(part).__name__.lower()}]")
-    return "\n".join(parts)
-
-
-def failure_entry(row: RowResult) -> dict[str, Any]:
-    """A failed row as the view shows it: where, what, the prompt and the conversation."""
-    error = row.error
-    message = str(error) if error is not None else "failed"
-    public = error.__dict__.get("error", error) if error is not None else None  # not its twin
-    name = type(public).__name__ if public is not None else "Error"
-    history = row.history or []
-    return {
-        "index": row.index,
-        "row": _cap(str(row.row)),
-        "error": name,
-        "message": _cap(message),
-        "attempts": row.attempts,
-        "prompt": _cap(row.prompt),
-        "history": [{"role": m.role, "text": _cap(_message_text(m))} for m in history[-12:]],
-    }
-
-
-def initial_state(title: str, out: str) -> dict[str, Any]:
-    """The state before the batch starts (every key the front end reads)."""
-    return {
-        "title": title,
-        "out": out,
-        "status": "running",
-        "total": None,
-        "done": 0,
-        "failed": 0,
-        "running": 0,
-        "cached": 0,
-        "input_tokens": 0,
-        "output_tokens": 0,
-        "cost": None,
-        "elapsed": 0.0,
-        "rows_per_second": 0.0,
-        "eta": None,
-        "failures": [],
-        "failures_more": 0,
-        "approvals": [],
-        "decisions": [],
-        "notices": [],
-        "banner": None,
-    }
 
 
 class BatchView(anywidget.AnyWidget):
@@ -301,7 +229,7 @@ class BatchView(anywidget.AnyWidget):
             future = self._waiting[tool_name] = loop.create_future()
             self.data["approvals"] = [
                 *self.data["approvals"],
-                {"tool": tool_name, "args": _cap(_pretty(args))},
+                {"tool": tool_name, "args": text_cap(pretty_args(args))},
             ]
             self._push()  # a question shows at once
         answered = await wait_with_heartbeat(future, self.policy.timeout)
@@ -405,10 +333,3 @@ class BatchView(anywidget.AnyWidget):
 
     def __repr__(self) -> str:
         return f"<BatchView {self.data['status']}: {batch_text(self.data).splitlines()[0]}>"
-
-
-def _pretty(text: str) -> str:
-    try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
-        return text

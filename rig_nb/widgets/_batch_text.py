@@ -1,4 +1,7 @@
-"""A batch view's state as text and as sanitised HTML: terminals, saved notebooks, nbconvert.
+"""A batch view's state: made from the batch's rows, and shown as text and as sanitised HTML.
+
+The state holds counts and a capped sample of failures (each text capped too), so it stays small
+however many rows run; `batch_text` / `batch_html` show it in terminals, saved notebooks, nbconvert.
 
 The HTML is built from escaped text only (`html.escape` on every value), is not typeset as math
 by JupyterLab (`mathjax_ignore`), and needs no script:
@@ -12,9 +15,94 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
+from ..batch import RowResult
+from ..core import AnyMessage, Reasoning, Text, ToolCall, ToolResult
 from ._transcript import format_cost
 
-__all__ = ["batch_html", "batch_text", "format_duration", "stats_line"]
+__all__ = [
+    "SAMPLE",
+    "batch_html",
+    "batch_text",
+    "failure_entry",
+    "format_duration",
+    "initial_state",
+    "stats_line",
+    "text_cap",
+]
+
+SAMPLE = 20
+"""Failed rows shown with their prompt and conversation (the rest are counted)."""
+_TEXT_CAP = 4000
+"""Characters of a prompt, an argument list or a message kept in the view's state."""
+
+
+def text_cap(text: str) -> str:
+    """`text`, cut at 4,000 characters (saying how long it was)."""
+    return text if len(text) <= _TEXT_CAP else text[:_TEXT_CAP] + f"… ({len(text):,} characters)"
+
+
+def _message_text(message: AnyMessage) -> str:
+    """A message as one readable text: its text, tool calls, tool results and reasoning."""
+    if message.role == "system":
+        return str(message.content)
+    parts: list[str] = []
+    for part in message.content:
+        if isinstance(part, Text):
+            parts.append(part.text)
+        elif isinstance(part, Reasoning):
+            parts.append(f"[reasoning] {part.display_text()}")
+        elif isinstance(part, ToolCall):
+            parts.append(f"[tool call] {part.function.name}({part.function.arguments})")
+        elif isinstance(part, ToolResult):
+            texts = " ".join(getattr(c, "text", "[image]") for c in part.content)
+            parts.append(f"[tool result] {texts}")
+        else:
+            parts.append(f"[{type(part).__name__.lower()}]")
+    return "\n".join(parts)
+
+
+def failure_entry(row: RowResult) -> dict[str, Any]:
+    """A failed row as the view shows it: where, what, the prompt and the conversation."""
+    error = row.error
+    message = str(error) if error is not None else "failed"
+    public = error.__dict__.get("error", error) if error is not None else None  # not its twin
+    name = type(public).__name__ if public is not None else "Error"
+    history = row.history or []
+    return {
+        "index": row.index,
+        "row": text_cap(str(row.row)),
+        "error": name,
+        "message": text_cap(message),
+        "attempts": row.attempts,
+        "prompt": text_cap(row.prompt),
+        "history": [{"role": m.role, "text": text_cap(_message_text(m))} for m in history[-12:]],
+    }
+
+
+def initial_state(title: str, out: str) -> dict[str, Any]:
+    """The state before the batch starts (every key the front end reads)."""
+    return {
+        "title": title,
+        "out": out,
+        "status": "running",
+        "total": None,
+        "done": 0,
+        "failed": 0,
+        "running": 0,
+        "cached": 0,
+        "input_tokens": 0,
+        "output_tokens": 0,
+        "cost": None,
+        "elapsed": 0.0,
+        "rows_per_second": 0.0,
+        "eta": None,
+        "failures": [],
+        "failures_more": 0,
+        "approvals": [],
+        "decisions": [],
+        "notices": [],
+        "banner": None,
+    }
 
 
 def format_duration(seconds: float) -> str:

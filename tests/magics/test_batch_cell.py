@@ -22,8 +22,9 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def shell() -> Any:
+def shell() -> Iterator[Any]:
     ip = InteractiveShell.instance()
+    before = set(ip.user_ns)
     ip.run_line_magic("load_ext", "rig_nb")
     session = session_for(ip)
     session.history.clear()
@@ -31,7 +32,9 @@ def shell() -> Any:
     for name in ("agent_result", "agent_history", "agent_error", "res"):
         ip.user_ns.pop(name, None)
     ip.user_ns["model"] = EchoModel()
-    return ip
+    yield ip
+    for name in set(ip.user_ns) - before:  # the shell is shared with the other magic tests
+        del ip.user_ns[name]
 
 
 async def cell(ip: Any, source: str) -> Any:
