@@ -42,7 +42,7 @@ from ._config import (
     replace_defaults,
     update_defaults,
 )
-from ._interrupts import RunInterrupted, RunKeyboardInterrupt
+from ._interrupts import RunInterrupted, RunKeyboardInterrupt, kept_awake
 from ._models import ModelCache
 from ._options import (
     CellOptions,
@@ -266,8 +266,14 @@ async def run_cell(line: str, body: str) -> None:
     However the run ends, `agent_history` keeps the conversation and the view shows the ending:
     a `RigError` (provider, tool set, max turns...) prints one line and the cell succeeds; a Stop
     is not an error; a kernel interrupt ends the cell with one "Interrupted" line; any other
-    exception (a bug) is raised with its traceback.
+    exception (a bug) is raised with its traceback. The loop is kept awake while the cell runs,
+    so the interrupt lands even while a read waits for a model that sends nothing for a minute.
     """
+    with kept_awake():
+        await _run_cell(line, body)
+
+
+async def _run_cell(line: str, body: str) -> None:
     shell: Any = get_ipython()
     if shell is None:
         raise UsageError("%%agent runs inside IPython or Jupyter")

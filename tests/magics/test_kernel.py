@@ -30,6 +30,15 @@ def flaky() -> str:
     \"\"\"Fails.\"\"\"
     raise ValueError("disk full")
 
+class Silent:  # a model that never sends a byte (a stalled server, a model thinking for minutes)
+    model_name = "silent"
+    def stream(self, request):
+        return self._play()
+    async def _play(self):
+        import asyncio
+        await asyncio.get_running_loop().create_future()  # parked: nothing wakes the loop
+        yield
+
 def slow():
     return ScriptedModel([[*[s for i in range(300) for s in (f"w{i} ", Delay(0.02))], final()]])
 
@@ -150,6 +159,25 @@ def test_a_kernel_interrupt_during_an_approval_wait_ends_the_cell_on_one_line(
     )
     assert history(kernel) == [["user", "Delete a.txt"], ["assistant", "I will delete it. "]]
     assert kernel.value("deleted") == []
+
+
+def test_a_kernel_interrupt_lands_while_the_model_sends_nothing(kernel: Kernel) -> None:
+    """ipykernel#881: the interrupt is a callback that does not wake the loop, so a cell parked on
+    a read with no bytes coming was interrupted only when a byte came (never, here: the cell hit
+    this test's 60 s timeout). The cell keeps the loop awake; the bound is loose for CI."""
+    pressed: list[float] = []
+
+    def on_state(k: Kernel, comm_id: str, state: dict[str, Any]) -> None:
+        if not pressed and state.get("status") == "running":
+            time.sleep(0.5)  # the read is parked by now
+            k.interrupt()
+            pressed.append(time.monotonic())
+
+    kernel.run("model = Silent()")
+    ran = kernel.run("%%agent -m model --new\nThink hard.", on_state=on_state, timeout=60)
+    assert pressed and time.monotonic() - pressed[0] < 10
+    assert ran.reply["ename"] == "RunInterrupted"
+    assert history(kernel) == [["user", "Think hard."]]
 
 
 def test_failed_tool_calls_show_in_the_view_and_not_on_the_cells_stderr(kernel: Kernel) -> None:
