@@ -3,7 +3,13 @@
 Each task runs its chunk on an event loop of its own with `concurrency / workers` rows in flight,
 and returns the chunk's `RowResult`s (errors and histories pickle whole). The driver keeps at most
 `workers` tasks in flight, writes each returned chunk to the cache and tells listeners, so Stop,
-the cache and the table work as in the local backend; a Stop cancels the tasks in flight.
+the cache and the table work as in the local backend.
+
+A Stop is cooperative: the driver raises a flag (a tiny actor) that each task polls every 0.2 s;
+a task that sees it cancels its rows in flight and returns the rows that finished, which are
+kept. `ray.cancel` is not used: in Ray 2.x a cancel that races the task's completion can crash
+the driver ("Check failed: ... Tried to complete task that was not pending", ray#54798; seen
+here in CI, the pytest process aborted).
 
 rpm/tpm limits hold across every worker: the sliding window lives in one Ray actor, which each
 model call asks for a slot (one actor call per model call), and a server's `Retry-After` pauses
@@ -181,6 +187,25 @@ class _ActorLimiter(RateLimiter):
 Chunk = list[tuple[int, str, "AnyMessage | BaseException"]]
 
 
+STOP_POLL = 0.2
+"""Seconds between a task's looks at the stop flag."""
+STOP_GRACE = 10.0
+"""Seconds the driver waits, after a Stop, for its tasks to return the rows that finished."""
+
+
+class _StopFlag:
+    """A Ray actor: raised once by the driver on a Stop, read by every task."""
+
+    def __init__(self) -> None:
+        self.raised = False
+
+    def stop(self) -> None:
+        self.raised = True
+
+    def stopped(self) -> bool:
+        return self.raised
+
+
 def _run_chunk(
     agent: Agent,
     factory: Callable[[], Any],
@@ -188,8 +213,13 @@ def _run_chunk(
     actor: Any,
     rows: Chunk,
     concurrency: int,
+    flag: Any = None,
 ) -> list[RowResult]:
-    """A Ray task: run `rows` on an event loop of its own; return their results."""
+    """A Ray task: run `rows` on an event loop of its own; return the results of those that end.
+
+    With `flag` (a `_StopFlag` actor), a raised flag cancels the rows in flight: the task returns
+    the rows that finished, and the others stay pending at the driver.
+    """
 
     async def main() -> list[RowResult]:
         model = factory()
@@ -212,7 +242,24 @@ def _run_chunk(
                     )
                 )
 
-        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(rows)))))
+        tasks = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(rows)))]
+
+        async def watch() -> None:
+            # A flag in another process: polled (an asyncio.Event cannot cross processes).
+            while not await flag.stopped.remote():  # noqa: ASYNC110
+                await asyncio.sleep(STOP_POLL)
+            for each in tasks:
+                each.cancel()
+
+        watcher = asyncio.ensure_future(watch()) if flag is not None else None
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+        if watcher is not None:
+            watcher.cancel()
+        for outcome in outcomes:  # a worker's own failure (not a row's, nor a Stop) is the task's
+            if isinstance(outcome, BaseException) and not isinstance(
+                outcome, asyncio.CancelledError
+            ):
+                raise outcome
         closing = getattr(model, "aclose", None)
         if callable(closing):
             await closing()  # pyright: ignore[reportGeneralTypeIssues]
@@ -224,11 +271,12 @@ def _run_chunk(
 _REMOTE: dict[str, Any] = {}
 
 
-def _remote(ray: Any) -> tuple[Any, Any]:
+def _remote(ray: Any) -> tuple[Any, Any, Any]:
     if not _REMOTE:
         _REMOTE["task"] = ray.remote(_run_chunk)
         _REMOTE["actor"] = ray.remote(num_cpus=0)(_LimiterActor)
-    return _REMOTE["task"], _REMOTE["actor"]
+        _REMOTE["flag"] = ray.remote(num_cpus=0)(_StopFlag)
+    return _REMOTE["task"], _REMOTE["actor"], _REMOTE["flag"]
 
 
 def _chunk_failed(chunk: Chunk, error: BaseException) -> list[RowResult]:
@@ -263,6 +311,18 @@ def _chunk_results(future: asyncio.Future[Any], chunk: Chunk) -> list[RowResult]
         return _chunk_failed(chunk, exc)
 
 
+async def _end_in_flight(run: RayDriven, flag: Any, pending: list[asyncio.Future[Any]]) -> None:
+    """Raise the stop flag; keep the rows the tasks in flight finished (within `STOP_GRACE`)."""
+    flag.stop.remote()
+    done, left = await asyncio.wait(pending, timeout=STOP_GRACE)
+    for future in done:
+        if not future.cancelled() and future.exception() is None:
+            for result in future.result():  # rows that finished before the Stop
+                run.row_finished(result)
+    for future in left:  # past the grace: given up (their rows stay pending)
+        future.cancel()
+
+
 async def run_on_ray(run: RayDriven) -> None:
     """Run the rows of `run` on Ray; finished chunks are written as they come back."""
     try:
@@ -276,7 +336,8 @@ async def run_on_ray(run: RayDriven) -> None:
     workers = options.ray_workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
     per_task = max(1, math.ceil(options.concurrency / workers))
     factory = options.model_factory or model_factory_for(run.agent.model)
-    task, actor_class = _remote(ray)
+    task, actor_class, flag_class = _remote(ray)
+    flag = flag_class.remote()
     actor = None
     if run.limiter.limited:
         actor = actor_class.remote(options.rpm, options.tpm, options.rate_window, run.record_grants)
@@ -290,7 +351,7 @@ async def run_on_ray(run: RayDriven) -> None:
             chunk = _next_chunk(run, options.chunk_size)
             if not chunk:
                 return
-            ref = task.remote(agent_ref, factory, run.plan, actor, chunk, per_task)
+            ref = task.remote(agent_ref, factory, run.plan, actor, chunk, per_task, flag)
             pending[asyncio.wrap_future(ref.future())] = (ref, chunk)
 
     try:
@@ -304,9 +365,9 @@ async def run_on_ray(run: RayDriven) -> None:
                 for result in _chunk_results(future, chunk):
                     run.row_finished(result)
     finally:
-        for future, (ref, _chunk) in pending.items():
-            ray.cancel(ref, force=False)
-            future.cancel()
+        if pending:  # a Stop (this task was cancelled) or a failure: the tasks end their rows
+            await _end_in_flight(run, flag, list(pending))
+        ray.kill(flag)
         if actor is not None:
             if run.record_grants:
                 run.grants = list(await actor.grants.remote())

@@ -30,10 +30,13 @@ class EchoModel:
         fail: Callable[[str, int], BaseException | None] | None = None,
         answer: Callable[[str], str] | None = None,
         delay: float = 0.0,
+        delay_for: Callable[[str], float] | None = None,
     ) -> None:
         self.fail = fail
         self.answer = answer
         self.delay = delay
+        self.delay_for = delay_for
+        """Seconds to wait before answering this prompt (instead of `delay`)."""
         self.calls: dict[str, int] = {}
 
     def stream(self, request: CompletionRequest) -> AsyncIterator[Any]:
@@ -41,8 +44,9 @@ class EchoModel:
 
     async def _play(self, prompt: str) -> AsyncIterator[Any]:
         call = self.calls[prompt] = self.calls.get(prompt, 0) + 1
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        delay = self.delay_for(prompt) if self.delay_for is not None else self.delay
+        if delay:
+            await asyncio.sleep(delay)
         if self.fail is not None and (error := self.fail(prompt, call)) is not None:
             raise error
         yield RawText(self.answer(prompt) if self.answer else f"echo {prompt}")
