@@ -104,6 +104,10 @@ class BatchView(anywidget.AnyWidget):
         self._rendered_event = asyncio.Event()
         if self.rendered:
             self._rendered_event.set()
+        if self.batch is not None and self.batch is not batch:  # a view used again: start afresh
+            decisions = [d for d in self.data["decisions"] if d["by"] == "policy"]
+            self.data = initial_state(self.data["title"], self.data["out"])
+            self.data["decisions"] = decisions
         self.follow(batch)
         self._live, self._ran = True, True
         self.data["status"] = "running"

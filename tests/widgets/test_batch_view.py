@@ -284,6 +284,15 @@ async def test_a_finished_batch_leaves_its_summary_where_no_widget_state_is_save
     assert WIDGET_VIEW in kept._repr_mimebundle_()
 
 
+async def test_a_view_run_again_shows_the_new_batch_only() -> None:
+    view = BatchView()
+    await view.run(Agent(EchoModel(fail=lambda p, c: ValueError("x"))).map(["a"], retries=0))
+    assert view.state["failed"] == 1 and view.state["failures"]
+    await view.run(Agent(EchoModel()).map(["b", "c"]))
+    assert (view.state["done"], view.state["failed"], view.state["failures"]) == (2, 0, [])
+    assert view.state["banner"] == "Done: 2 rows, in results"
+
+
 def test_durations_read_as_people_write_them() -> None:
     assert [format_duration(s) for s in (0, 45.4, 60, 140, 3599, 3720, 90000)] == [
         "0s",
