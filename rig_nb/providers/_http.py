@@ -37,6 +37,7 @@ from ._body import (
     looks_like_stream,
     not_a_stream,
     provider_message,
+    wait_at_most,
 )
 from ._lines import BufferedLines
 from ._pool import OwnClient
@@ -178,11 +179,13 @@ class ProviderClient:
                 finished = True
             finally:
                 if finished:
-                    task = finish_later(response, reader, release, self.settings.read_timeout)
+                    task, ended = finish_later(
+                        response, reader, release, self.settings.read_timeout
+                    )
                     self._finishing.add(task)
                     task.add_done_callback(self._finishing.discard)
                     handed_over = True
-                    await asyncio.wait({task}, timeout=self.settings.drain_timeout)
+                    await wait_at_most(ended, self.settings.drain_timeout)
                 else:
                     await response.aclose()
         finally:
