@@ -18,8 +18,8 @@ __all__ = ["decode_row", "encode_row"]
 def encode_row(result: RowResult, output_json: Any) -> str:
     """One cache line (without the newline): a JSON object.
 
-    The history's JSON (`history_to_json`) goes into the line as it is: parsing it back into
-    dicts to dump them again took 10 µs of a one-turn row's 25 µs here.
+    The history's JSON (`history_to_json`) goes into the line as it is: parsed back into dicts
+    to be dumped again, a one-turn row's line took 16.8 µs, 14.0 µs now.
     """
     head = {
         "key": result.key,

@@ -194,9 +194,9 @@ def finish_later(
 async def wait_at_most(ended: asyncio.Future[None], seconds: float) -> None:
     """Wait until `ended` is resolved (by `finish_later`'s task), at most `seconds`.
 
-    `asyncio.wait({task}, timeout=...)` did the same through the task's done callbacks: one more
-    turn of the event loop before the turn went on, each connection idle for it in httpcore's
-    pool, whose every request scans its idle connections (bench/README.md, batch).
+    `asyncio.wait({task}, timeout=...)` did the same through the task's done callbacks: 13.8 µs
+    with the task, 8.6 µs now, and one turn of the event loop sooner, during which the connection
+    sat idle in httpcore's pool, whose every request scans its idle ones (bench/README.md, batch).
     """
     if ended.done():
         return
