@@ -134,12 +134,12 @@ class Store:
         self._fd = fd
         self._synced = time.monotonic()
 
-    def append(self, record: dict[str, Any]) -> None:
-        """Write one row as one line, now."""
+    def append(self, line: str) -> None:
+        """Write one row, a JSON object on one line (`encode_row`), now."""
         if self._fd is None:
             self.open()
         assert self._fd is not None
-        data = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        data = (line + "\n").encode()
         view = memoryview(data)
         while view:
             view = view[os.write(self._fd, view) :]

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, PrivateAttr, model_serializer, model_vali
 from ._content import ToolCall, ToolResult
 from ._cost import CallUsage, total_cost
 from ._messages import AnyMessage, Usage
-from ._raw import ProviderResponse, ToolCallDeltaContent
+from ._raw import ToolCallDeltaContent
 from ._reasoning import Reasoning
 from ._tool_output import ToolDisplay
 from ._wire import Frozen, as_object
@@ -83,9 +83,10 @@ class StreamedFinal(Frozen):
 
     def token_usage(self) -> Usage | None:
         """The usage the provider reported for this call."""
-        if isinstance(self.response, ProviderResponse):
-            return self.response.token_usage()
-        return None
+        # What `isinstance(response, ProviderResponse)` checks, without the Protocol machinery
+        # (3.7 µs a call, 0.1 µs now; once a row).
+        usage: Any = getattr(self.response, "token_usage", None)
+        return None if usage is None else usage()
 
 
 StreamedAssistantContent = (

@@ -21,7 +21,7 @@ from ..core import (
 )
 from ..errors import RequestError, ResponseError, RigError, UserError
 from ._http import ProviderClient, Secret, StreamFormat, safe_url
-from ._lines import StreamEnded, merge_text
+from ._lines import StreamEnded, close, merge_text
 from ._settings import HttpSettings
 
 __all__ = ["HttpModel"]
@@ -266,6 +266,8 @@ async def drive(
                 return
     except StreamEnded:
         return
+    finally:
+        await close(units)
 
 
 def dumps(value: Any) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..core import RawStreamingChoice, RawText
 
-__all__ = ["BufferedLines", "StreamEnded", "batches", "merge_text"]
+__all__ = ["BufferedLines", "StreamEnded", "batches", "close", "merge_text"]
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
@@ -146,3 +146,15 @@ async def batches(lines: BufferedLines) -> AsyncIterator[list[str]]:
                 return
         yield batch
         limit = min(limit * 2, BATCH_LINES)
+
+
+async def close(iterator: AsyncIterator[Any]) -> None:
+    """Close an async generator left before its end (a no-op for other iterators).
+
+    One left to the garbage collector is closed by a task the event loop creates for it from
+    its finalizer hook (`call_soon_threadsafe`: a write to the loop's self-pipe), two per
+    streamed answer before; closing them in place took 24-38 µs off a row (bench/batch_cpu.py).
+    """
+    closer: Any = getattr(iterator, "aclose", None)
+    if closer is not None:
+        await closer()

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any, TypeVar, overload
 
 from ..errors import ResponseError
-from ._lines import BufferedLines, batches
+from ._lines import BufferedLines, batches, close
 
 __all__ = ["aiter_ndjson_batches", "decode_ndjson_line"]
 
@@ -40,10 +40,14 @@ def decode_ndjson_line(line: str, provider: str, record: object = None) -> Any:
 async def aiter_ndjson_batches(lines: AsyncIterator[str]) -> AsyncIterator[list[str]]:
     """The non-blank lines that have arrived together (decoded by the caller, in order)."""
     if isinstance(lines, BufferedLines):
-        async for batch in batches(lines):
-            kept = [line for line in batch if line.strip()]
-            if kept:
-                yield kept
+        source = batches(lines)
+        try:
+            async for batch in source:
+                kept = [line for line in batch if line.strip()]
+                if kept:
+                    yield kept
+        finally:
+            await close(source)
         return
     async for line in lines:
         if line.strip():

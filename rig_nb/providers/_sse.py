@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import NamedTuple
 
-from ._lines import BufferedLines, batches
+from ._lines import BufferedLines, batches, close
 
 __all__ = ["SSEDecoder", "ServerSentEvent", "aiter_sse", "aiter_sse_batches"]
 
@@ -95,10 +95,13 @@ async def aiter_sse_batches(lines: AsyncIterator[str]) -> AsyncIterator[list[Ser
     """
     decoder = SSEDecoder()
     source = batches(lines) if isinstance(lines, BufferedLines) else _one_by_one(lines)
-    async for batch in source:
-        events = decoder.decode_lines(batch)
-        if events:
-            yield events
+    try:
+        async for batch in source:
+            events = decoder.decode_lines(batch)
+            if events:
+                yield events
+    finally:
+        await close(source)
     if decoder.has_pending() and (events := decoder.decode_lines([""])):
         yield events
 
