@@ -207,7 +207,8 @@ class BatchView(anywidget.AnyWidget):
             cost=progress.cost,
             elapsed=round(progress.elapsed, 3),
             rows_per_second=round(progress.rows_per_second, 3),
-            eta=None if progress.eta is None else round(progress.eta, 1),
+            # no ETA while rows wait for a person: the pace so far says nothing of it
+            eta=None if progress.eta is None or self.data["approvals"] else round(progress.eta, 1),
         )
 
     # -- approvals ------------------------------------------------------------------------------
@@ -235,6 +236,7 @@ class BatchView(anywidget.AnyWidget):
                 *self.data["approvals"],
                 {"tool": tool_name, "args": text_cap(pretty_args(args))},
             ]
+            self.data["eta"] = None  # see `_take`
             self._push()  # a question shows at once
         answered = await wait_with_heartbeat(future, self.policy.timeout)
         self.data["approvals"] = [a for a in self.data["approvals"] if a["tool"] != tool_name]

@@ -169,6 +169,7 @@ async def test_ask_puts_each_tool_once_and_the_answer_holds_for_every_row() -> N
         await until(view, lambda state: state["approvals"])
         assert view.state["approvals"] == [{"tool": "delete_row", "args": '{\n  "row": "r1"\n}'}]
         assert sent[-1]["approvals"], "the question was sent at once, not at the next tick"
+        assert view.state["eta"] is None  # no ETA while every row waits for a person
         view.handle_message({"kind": "approve", "tool": "delete_row"})
 
     clicker = asyncio.ensure_future(approve_when_asked())
