@@ -172,11 +172,20 @@ export class TitleBadge {
   }
 }
 
-/** @type {TitleBadge | null} */
-let badge = null;
+const BADGE = Symbol.for("rig_nb.titleBadge");
 
-/** The page's badge. @returns {TitleBadge} */
+/**
+ * The page's badge, shared by every view on it: the AgentView's and the batch view's bundles
+ * are separate modules (and anywidget may load a module once per widget), so it lives on the
+ * document under a global symbol, and one view's answer never takes the prefix from another's.
+ * @returns {TitleBadge}
+ */
 export function titleBadge() {
-  if (!badge || badge.doc !== document) badge = new TitleBadge(document);
-  return badge;
+  const holder = /** @type {Document & {[BADGE]?: TitleBadge}} */ (document);
+  let found = holder[BADGE];
+  if (!found) {
+    found = new TitleBadge(document);
+    holder[BADGE] = found;
+  }
+  return found;
 }

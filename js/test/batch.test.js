@@ -7,7 +7,8 @@ import { duration, money, rate, thousands } from "../src/batch/format.js";
 import { normalize } from "../src/batch/state.js";
 import { TITLE_PREFIX } from "../src/batch/title.js";
 import { BatchView, statsLine } from "../src/batch/view.js";
-import { FakeModel, PAYLOADS } from "./helpers.js";
+import { AgentView } from "../src/view.js";
+import { FakeModel, PAYLOADS, state, tool } from "./helpers.js";
 
 const BASE_TITLE = "notebook.ipynb - JupyterLab";
 /** @type {BatchView[]} */
@@ -305,6 +306,26 @@ describe("approvals for every row", () => {
     second.view.destroy();
     assert.equal(document.title, BASE_TITLE);
     assert.equal(second.model.listeners(), 0);
+  });
+
+  test("an AgentView and a batch view that both wait share the one prefix, never dropped between", async () => {
+    const agentModel = new FakeModel({ _state: state({ status: "waiting", blocks: [tool()] }) });
+    const agentEl = document.createElement("div");
+    document.body.appendChild(agentEl);
+    const agent = new AgentView(/** @type {any} */ (agentModel), agentEl);
+    try {
+      const waiting = mount(batch({ approvals }));
+      assert.equal(document.title, TITLE_PREFIX + BASE_TITLE);
+      waiting.model.push(batch({ approvals: [] })); // the batch's question answered
+      // at once, not only after an observer put it back: the AgentView still waits
+      assert.equal(document.title, TITLE_PREFIX + BASE_TITLE);
+      await settle();
+      assert.equal(document.title, TITLE_PREFIX + BASE_TITLE);
+      agentModel.push(state({ status: "running", blocks: [tool({ status: "running" })] }));
+      assert.equal(document.title, BASE_TITLE);
+    } finally {
+      agent.destroy();
+    }
   });
 
   test("a view that does not wait leaves another view's prefix alone", () => {
