@@ -7,11 +7,12 @@ act as the browser: announce that a view rendered, click its buttons, press the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,3 +154,15 @@ class Kernel:
         ran = self.run(f"import json as _j; print(_j.dumps({expression}))")
         assert not ran.errors, ran.errors
         return json.loads(ran.stdout)
+
+
+@contextlib.contextmanager
+def started(setup: str) -> Iterator[Kernel]:
+    """A kernel that ran `setup` without an error (or a word on stderr), shut down at the end."""
+    running = Kernel()
+    try:
+        ran = running.run(setup)
+        assert not ran.errors and not ran.stderr, ran
+        yield running
+    finally:
+        running.close()

@@ -16,7 +16,7 @@ from rig_nb.magics import session_for
 from rig_nb.magics._options import parse_cell_line
 
 from ..batch.helpers import EchoModel
-from .kernel import Kernel
+from .kernel import Kernel, started
 
 pytestmark = pytest.mark.anyio
 
@@ -196,13 +196,8 @@ rows = [f"row {i}" for i in range(400)]
 
 @pytest.fixture(scope="module")
 def kernel() -> Iterator[Kernel]:
-    running = Kernel()
-    try:
-        ran = running.run(SETUP)
-        assert not ran.errors and not ran.stderr, ran
+    with started(SETUP) as running:
         yield running
-    finally:
-        running.close()
 
 
 def batch_states(ran: Any) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .kernel import Kernel, Ran
+from .kernel import Kernel, Ran, started
 
 SETUP = """
 %load_ext rig_nb
@@ -53,13 +53,8 @@ INTERNALS = ("CancelledError", "Traceback", "rig_nb/", ".py", "site-packages")
 
 @pytest.fixture(scope="module")
 def kernel() -> Iterator[Kernel]:
-    running = Kernel()
-    try:
-        ran = running.run(SETUP)
-        assert not ran.errors and not ran.stderr, ran
+    with started(SETUP) as running:
         yield running
-    finally:
-        running.close()
 
 
 def text_of(state: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ import pytest
 
 from ..providers.conftest import fixture
 from ..providers.loopback import LoopbackServer, Scripted
-from .kernel import Kernel
+from .kernel import Kernel, started
 
 SETUP = """
 import asyncio, threading
@@ -47,13 +47,8 @@ def press_interrupt(kernel: Kernel, after: float) -> threading.Timer:
 
 @pytest.fixture(scope="module")
 def kernel() -> Iterator[Kernel]:
-    running = Kernel()
-    try:
-        ran = running.run(SETUP)
-        assert not ran.errors and not ran.stderr, ran
+    with started(SETUP) as running:
         yield running
-    finally:
-        running.close()
 
 
 def test_a_cell_calls_run_sync_while_the_kernels_loop_runs(kernel: Kernel) -> None:
