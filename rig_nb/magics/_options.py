@@ -132,9 +132,11 @@ def parse_cell_line(line: str) -> CellOptions:
     except ValueError as exc:
         raise UsageError(f"cannot read the %%agent options ({exc}): {line}") from exc
     parser: Any = getattr(_agent_options, "parser")  # noqa: B009 - set by @magic_arguments
+    if "-h" in argv or "--help" in argv:  # IPython's parser has no help option of its own
+        raise UsageError(f"%%agent options:\n{parser.format_help()}")
     try:
         args: Any = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse's --help
+    except SystemExit as exc:
         raise UsageError(f"%%agent options:\n{parser.format_help()}") from exc
     per_tool: dict[str, str] = {}
     for entry in args.approve_tool:

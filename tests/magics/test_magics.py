@@ -78,6 +78,16 @@ def test_kernel_detection() -> None:
     assert not kernel_can_await(Kernel(), "7.4.0")
 
 
+@pytest.mark.parametrize("line", ["--help", "-h", "-m m --help"])
+def test_help_lists_every_option(line: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_cell_line(line)
+    text = str(caught.value)
+    assert text.startswith("%%agent options:")
+    for option in ("--model", "--approve", "--over", "--concurrency", "--cache", "--record"):
+        assert option in text, option
+
+
 def test_option_parsing_and_errors() -> None:
     options = parse_cell_line(
         '-m openai:gpt-4o-mini -s "Be brief." -t get_weather,get_time other --max-turns 3 --approve ask --approve-tool get_weather=auto --new -o res --history-var hist --no-widget'
