@@ -31,7 +31,7 @@ from ..batch import BatchEvent, BatchProgress, BatchRun
 from ._batch_text import SAMPLE, batch_html, batch_text, failure_entry, initial_state, text_cap
 from ._coalesce import Coalescer
 from ._edits import pretty_args
-from ._policy import ApprovalPolicy, wait_with_heartbeat
+from ._policy import ApprovalPolicy, on_loop, wait_with_heartbeat
 from ._saved import FRONT_END, SavedView, ending, saved_view_setting, transcript_only
 
 __all__ = ["BatchView"]
@@ -284,11 +284,7 @@ class BatchView(anywidget.AnyWidget):
         """Clicks; on ipykernel 7.0-7.3 this runs in a subshell thread."""
         if not isinstance(content, dict):
             return
-        message = cast(dict[str, Any], content)
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self.handle_message, message)
-        else:
-            self.handle_message(message)
+        on_loop(self._loop, self.handle_message, cast(dict[str, Any], content))
 
     def handle_message(self, message: dict[str, Any]) -> None:
         """Apply one click (on the event loop's thread)."""

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from ..errors import UserError
 
-__all__ = ["DECLINED", "ApprovalPolicy", "Policy", "wait_with_heartbeat"]
+__all__ = ["DECLINED", "ApprovalPolicy", "Policy", "on_loop", "wait_with_heartbeat"]
 
 DECLINED = "The user declined to run this tool."
 
@@ -93,3 +93,17 @@ async def wait_with_heartbeat(future: asyncio.Future[Any], patience: float | Non
             return False
         await asyncio.wait({future}, timeout=step)
     return True
+
+
+def on_loop(
+    loop: asyncio.AbstractEventLoop | None, handle: Callable[[Any], None], message: Any
+) -> None:
+    """Run `handle(message)` on `loop`'s thread: a view's click handler, wherever it was called.
+
+    On ipykernel 7.0-7.3 comm messages are handled in a subshell thread; futures and the view's
+    state belong to the loop's thread.
+    """
+    if loop is not None and not loop.is_closed():
+        loop.call_soon_threadsafe(handle, message)
+    else:
+        handle(message)

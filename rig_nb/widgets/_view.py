@@ -43,6 +43,7 @@ from ._approvals import ApprovalPolicy, Approvals, Policy
 from ._coalesce import Coalescer
 from ._hook import ViewHook
 from ._module import view_module
+from ._policy import on_loop
 from ._protocol import DeltaMessage, FrontEndMessage, StateMessage
 from ._protocol import ViewState as ViewStateData
 from ._reducer import ViewState
@@ -270,11 +271,7 @@ class AgentView(anywidget.AnyWidget):
         """Button clicks; on ipykernel 7.0-7.3 this runs in a subshell thread."""
         if not isinstance(content, dict):
             return
-        message = cast(FrontEndMessage, content)
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self.handle_message, message)
-        else:
-            self.handle_message(message)
+        on_loop(self._loop, self.handle_message, cast(FrontEndMessage, content))
 
     def handle_message(self, message: FrontEndMessage) -> None:
         """Apply one click (on the event loop's thread)."""
