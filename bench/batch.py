@@ -3,7 +3,8 @@
     python -m bench.batch [--rows 10000] [--concurrency 64] [--rounds 2] [--write]
 
 Contenders, each in a fresh process, interleaved (A B C D, then D C B A, ...) so a noisy moment
-of the machine spreads over all of them: bare httpx (`asyncio.gather` + a semaphore), rig_nb's
+of the machine spreads over all of them: bare httpx (`asyncio.gather` + a semaphore), the same
+with requests entering httpx's pool one at a time as rig_nb's do, rig_nb's
 `agent.map` (local backend), `agent.map(backend="ray")` (Ray tasks, what rig_nb ships) and a Ray
 Data `map_batches` async UDF (the alternative weighed). Then memory against the number of rows.
 `--write` puts the tables into bench/README.md between `<!-- batch -->` markers.
@@ -13,25 +14,48 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from bench.run import HERE, ROOT, free_port, machine
 
+GATED = "bare httpx, gated pool entry"
+"""Bare httpx entering the pool as rig_nb does (`bench.batch_worker.bare_httpx_gated`)."""
 STREAM = "t20c20"
 """Each answer: 20 tokens in one SSE event, then the finish and usage chunks."""
 
 
+def _tree_rss(process: psutil.Process) -> int:
+    total = 0
+    for p in [process, *process.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
 def _run(name: str, base: str, rows: int, concurrency: int) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.batch_worker", name, base, str(rows), str(concurrency)],
-        capture_output=True, text=True, check=True, cwd=ROOT,
-    )  # fmt: skip
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """One contender in a fresh process; its peak RSS (with Ray's processes) sampled from here."""
+    command = [sys.executable, "-m", "bench.batch_worker", name, base, str(rows), str(concurrency)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT) as worker:
+        process, peak = psutil.Process(worker.pid), 0
+        while worker.poll() is None:
+            with contextlib.suppress(psutil.Error):
+                peak = max(peak, _tree_rss(process))
+            time.sleep(0.05)
+        out = worker.stdout.read() if worker.stdout is not None else ""
+    if worker.returncode:
+        raise RuntimeError(f"{name} failed (exit {worker.returncode})")
+    return {**json.loads(out.strip().splitlines()[-1]), "peak_rss": peak}
 
 
 def speed(base: str, rows: int, concurrency: int, rounds: int) -> list[str]:
@@ -63,38 +87,42 @@ def speed_table(runs: dict[str, list[dict[str, Any]]], rows: int, concurrency: i
     counts = sorted({len(runs[n]) for n in names})
     rate = {n: statistics.median(x["rows"] / x["elapsed"] for x in runs[n]) for n in names}
     floor = rate["bare httpx"]
+    gated = rate.get(GATED)
     lines = [
         f"{rows:,} rows, concurrency {concurrency}, each a short OpenAI-chat stream "
         f"(`{STREAM}`); medians of {'-'.join(map(str, counts))} interleaved runs per contender "
         "(each run's rows/s listed).",
         "",
-        "| contender | rows/s | × bare httpx | CPU s / 1k rows | peak RSS | failed rows | runs (rows/s) |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| contender | rows/s | × bare httpx | × gated bare httpx | CPU s / 1k rows | peak RSS "
+        "| failed rows | runs (rows/s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name in names:
-        cpu = statistics.median(x["cpu"] / x["rows"] * 1000 for x in runs[name])
+        cpu = cpu_ms(runs, name)
         peak = max(x["peak_rss"] for x in runs[name]) / 1e6
         each = ", ".join(f"{x['rows'] / x['elapsed']:,.0f}" for x in runs[name])
         failed = sum(x.get("failed", 0) for x in runs[name])
+        to_gated = f"{rate[name] / gated:.2f}" if gated else "–"
         lines.append(
-            f"| {name} | {rate[name]:,.0f} | {rate[name] / floor:.2f} | {cpu:.2f} | "
+            f"| {name} | {rate[name]:,.0f} | {rate[name] / floor:.2f} | {to_gated} | {cpu:.2f} | "
             f"{peak:,.0f} MB | {failed} | {each} |"
         )
-
-    def cpu_ms(name: str) -> float:
-        return statistics.median(x["cpu"] / x["rows"] * 1000 for x in runs[name])
-
-    loop = cpu_ms("rig_nb stream_prompt + gather") - cpu_ms("bare httpx")
-    layer = cpu_ms("rig_nb agent.map") - cpu_ms("rig_nb stream_prompt + gather")
-    wall = (1 / rate["rig_nb agent.map"] - 1 / floor) * 1e6
+    base = GATED if gated else "bare httpx"
+    loop = cpu_ms(runs, "rig_nb stream_prompt + gather") - cpu_ms(runs, base)
+    layer = cpu_ms(runs, "rig_nb agent.map") - cpu_ms(runs, "rig_nb stream_prompt + gather")
     lines += [
         "",
-        f"Overhead per row of `agent.map` over bare httpx: {wall:+.0f} µs of wall time "
-        f"(rows/s at concurrency {concurrency}); in CPU, {loop * 1000:+.0f} µs in the agent loop "
-        f"and provider layer (`stream_prompt` + gather vs bare httpx) and {layer * 1000:+.0f} µs "
-        "in the batch layer (rows, retries, the JSON line per row, the table read back).",
+        f"rig_nb's own CPU per row, against {base} (the same pool behaviour): "
+        f"{loop * 1000:+.0f} µs in the agent loop and provider layer (`stream_prompt` + gather) "
+        f"and {layer * 1000:+.0f} µs in the batch layer (rows, retries, the JSON line per row, "
+        "the table read back).",
     ]
     return lines
+
+
+def cpu_ms(runs: dict[str, list[dict[str, Any]]], name: str) -> float:
+    """A contender's median CPU milliseconds per row."""
+    return statistics.median(x["cpu"] / x["rows"] * 1000 for x in runs[name])
 
 
 def memory(base: str, sizes: list[int], concurrency: int, contender: str) -> list[str]:

@@ -40,7 +40,7 @@ from ._body import (
     wait_at_most,
 )
 from ._lines import BufferedLines
-from ._pool import OwnClient
+from ._pool import OwnClient, send_through_pool
 from ._retry import retry_after_seconds, should_retry
 from ._secret import Secret, safe_url, scrub
 from ._settings import HttpSettings
@@ -210,7 +210,7 @@ class ProviderClient:
                 timeout=self._timeout,
             )
             try:
-                response = await client.send(request, stream=True)
+                response = await send_through_pool(client, request)
             except _NOT_ANSWERED as exc:
                 error = self._unanswered(url, exc)
                 if attempt >= self.settings.max_retries:
