@@ -241,8 +241,14 @@ def history_to_json(history: Iterable[Message], *, indent: int | None = None) ->
     return to_json([m.to_wire() for m in history], indent=indent).decode()
 
 
-def history_from_json(data: str | bytes) -> list[AnyMessage]:
-    """Parse a JSON array of messages (as written by `history_to_json` or by rig)."""
+def history_from_json(data: str | bytes | list[Any]) -> list[AnyMessage]:
+    """Parse a JSON array of messages (as written by `history_to_json` or by rig).
+
+    `data` is the JSON text, or the array already parsed (`json.loads`): a batch's cache lines
+    hold their history inside a bigger JSON object.
+    """
+    if isinstance(data, list):
+        return _HISTORY.validate_python(data)
     return _HISTORY.validate_json(data)
 
 

@@ -213,6 +213,8 @@ def test_history_json_helpers_round_trip() -> None:
     ]
     text = history_to_json(history)
     assert history_from_json(text) == history
+    assert history_from_json(text.encode()) == history
+    assert history_from_json(json.loads(text)) == history  # already parsed (a cache line's)
     assert json.loads(text)[3]["content"][0]["content"][0]["media_type"] == "gif"
 
 
