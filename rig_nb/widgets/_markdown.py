@@ -3,7 +3,11 @@
 markdown-it-py (CommonMark, with GFM tables, strikethrough, autolinks and task lists) renders it;
 raw HTML the model writes is escaped (`html: False`); markdown images become links (a saved
 notebook must not make a reader's browser fetch a URL); math keeps its `$` delimiters, as text,
-for JupyterLab's MathJax. nh3 (ammonia) then cleans the result with a strict allowlist: the
+for JupyterLab's MathJax, in an element marked `mathjax_process`: the transcript around it is
+`mathjax_ignore`, so MathJax typesets the formulas found here and nothing else (a price in a tool
+result, `$HOME` in a prompt). What is math follows the live view's KaTeX rules closely enough
+that `$5 and $10` is not (a closing `$` right before a digit closes nothing). nh3 (ammonia) then
+cleans the result with a strict allowlist: the
 elements the renderer makes, links only to http(s) and mailto, classes only `language-*` and
 `math`, no style but `text-align` on table cells, no event handlers, no scripts.
 
@@ -85,7 +89,7 @@ def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": True, "breaks": True})
     md.enable(["table", "strikethrough", "linkify"])
     md.use(tasklists_plugin)
-    md.use(dollarmath_plugin, allow_space=True, double_inline=True)
+    md.use(dollarmath_plugin, allow_space=True, allow_digits=False, double_inline=True)
     md.add_render_rule("image", _image)
     md.add_render_rule("fence", _fence)
     md.add_render_rule("math_inline", _math_inline)
@@ -105,6 +109,10 @@ _STYLES = {
     '<div class="rig-code-lang">': '<div class="rig-code-lang" style="font-size:80%;opacity:.75;'
     'font-family:var(--jp-code-font-family,monospace);margin-top:6px">',
     "<table>": '<table style="border-collapse:collapse">',
+    # What MathJax typesets inside a transcript that is otherwise `mathjax_ignore` (MathJax 3's
+    # class, and MathJax 2's for the classic notebook); a tool's HTML never gets these.
+    '<span class="math inline">': '<span class="math inline mathjax_process tex2jax_process">',
+    '<div class="math block">': '<div class="math block mathjax_process tex2jax_process">',
 }
 
 

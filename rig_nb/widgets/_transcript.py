@@ -211,6 +211,8 @@ def transcript_html(state: Mapping[str, Any], *, view_id: str = "") -> str:
 
     The prompt, the answer's markdown rendered, reasoning folded, tool cards, notices, the ending
     and usage. No script, no event handler, no model-made markup but what `render_markdown` keeps.
+    JupyterLab's MathJax typesets the answer's formulas only (`mathjax_ignore` here, the formulas
+    `mathjax_process`): not a prompt's `$HOME`, not a tool result's prices.
     """
     status = str(state.get("status", "idle"))
     parts: list[str] = [
@@ -252,6 +254,7 @@ def transcript_html(state: Mapping[str, Any], *, view_id: str = "") -> str:
         parts.append(f'<div style="opacity:.7;font-size:90%">{_esc(usage)}</div>')
     twin = f' data-rig-view="{_esc(view_id)}"' if view_id else ""
     return (
-        f'<div class="rig-nb-transcript"{twin} style="{_BOX};padding:8px 10px;max-width:100%;'
+        f'<div class="rig-nb-transcript mathjax_ignore tex2jax_ignore"{twin} '
+        f'style="{_BOX};padding:8px 10px;max-width:100%;'
         f'overflow-wrap:anywhere">' + "".join(parts) + "</div>"
     )

@@ -24,7 +24,8 @@ model = ScriptedModel([[ANSWER[i:i + 40] for i in range(0, len(ANSWER), 40)] + [
 """
 ANSWER = (
     "## Plans compared\n\n| Plan | Price |\n|:--|--:|\n| Basic | 5 € |\n| Team | 20 € |\n\n"
-    "**Team** is better for five or more seats.\n\n```python\nprint(20 / 10)\n```\n\n" + PAYLOADS[5]
+    "**Team** is better for five or more seats.\n\n```python\nprint(20 / 10)\n```\n\n"
+    "A seat costs $c = p / n$, so $5 and $10 a month.\n\n" + PAYLOADS[5]
 )
 ERRORS = "() => document.body.innerText.includes('model not found') || document.body.innerText.includes('Error displaying widget')"
 
@@ -86,6 +87,10 @@ def test_saved_with_jupyterlabs_defaults_it_reopens_as_the_rendered_transcript(
     assert "print(20 / 10)" in transcript.locator("pre").first.inner_text()
     assert PAYLOADS[5] in transcript.inner_text()  # the payload is text
     assert page.evaluate("() => window.__pwned") is None
+    # JupyterLab's MathJax typesets the formula, and only it: the prices stay text.
+    transcript.locator("mjx-container").first.wait_for(timeout=30_000)
+    assert transcript.locator("mjx-container").count() == 1
+    assert "so $5 and $10 a month." in transcript.inner_text()
     _both_themes(lab, page, "view-saved-transcript", transcript)
 
 

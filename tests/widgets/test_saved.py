@@ -85,9 +85,60 @@ def test_the_transcript_renders_the_markdown_as_html() -> None:
     assert {"h2", "table", "th", "td", "strong", "s", "pre", "code", "input", "a"} <= set(tags)
     assert '<div class="rig-code-lang" style=' in html and ">python</div>" in html
     assert "print(1 &lt; 2)" in html
-    assert '<span class="math inline">$x^2$</span>' in html  # for JupyterLab's MathJax
+    assert '<span class="math inline mathjax_process tex2jax_process">$x^2$</span>' in html
     assert 'href="https://example.com"' in html
     assert unsafe(html) == []
+
+
+def test_mathjax_typesets_the_answers_formulas_and_nothing_else() -> None:
+    """JupyterLab's MathJax typesets `$...$` in every HTML output it does not find marked.
+
+    The transcript is `mathjax_ignore` as a whole; only the formulas the markdown found are
+    `mathjax_process`. Dollar signs elsewhere (a prompt's `$HOME`, a tool's prices, an error)
+    and prices in the answer (`$5 and $10`, as the live view's KaTeX reads them) stay text.
+    """
+    answer = "The area is $x^2$, and $$\\int_0^1 x\\,dx$$\n\nIt costs $5 and $10 a seat."
+    state: dict[str, Any] = {
+        "status": "error",
+        "prompt": "Explain $HOME and $PATH",
+        "blocks": [
+            {"kind": "text", "turn": 0, "text": answer},
+            {
+                "kind": "tool",
+                "turn": 0,
+                "id": "i",
+                "call_id": "c",
+                "name": "prices",
+                "args": '{"q": "$a$"}',
+                "status": "done",
+                "result": {
+                    "text": "Basic $5, Team $20",
+                    "json": False,
+                    "images": [],
+                    "rich": {
+                        "mime": "text/html",
+                        "data": '<span class="mathjax_process">$y$</span>',
+                    },
+                },
+            },
+        ],
+        "notices": ["spent $3 of $4"],
+        "error": "lost $1 and $2",
+        "usage": {},
+    }
+    html = transcript_html(state)
+    tags = Tags(html).tags
+    root = tags[0][1].get("class") or ""
+    assert {"rig-nb-transcript", "mathjax_ignore", "tex2jax_ignore"} <= set(root.split())
+    processed = [
+        attrs.get("class") for _, attrs in tags if "mathjax_process" in (attrs.get("class") or "")
+    ]
+    assert processed == [
+        "math inline mathjax_process tex2jax_process",
+        "math block mathjax_process tex2jax_process",
+    ]
+    assert "$x^2$</span>" in html and "It costs $5 and $10 a seat." in html
+    assert "Explain $HOME and $PATH" in html and "Basic $5, Team $20" in html
 
 
 def test_no_payload_survives_in_any_field_of_the_html_transcript() -> None:
@@ -227,7 +278,7 @@ def test_nbconvert_html_shows_the_rendered_transcript_with_and_without_widget_st
     del stateless.metadata["widgets"]
     for notebook in (executed, stateless):
         html = _html(notebook)
-        assert html.count('class="rig-nb-transcript"') == 10
+        assert html.count('class="rig-nb-transcript mathjax_ignore tex2jax_ignore"') == 10
         assert html.count("<strong>bold</strong>") == 10
         assert "<th" in html and "Basic" in html
     # One copy of the front end for the whole notebook, not one per cell (was 5.3 MB).

@@ -257,7 +257,7 @@ def test_mimebundle_has_text_and_html_fallbacks() -> None:
     bundle = view._repr_mimebundle_()
     assert bundle["text/plain"] == "AgentView (no run yet)"
     assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert bundle["text/html"].startswith('<div class="rig-nb-transcript" style=')
+    assert bundle["text/html"].startswith('<div class="rig-nb-transcript mathjax_ignore ')
     assert repr(view) == "<AgentView idle>"
 
 
