@@ -3,8 +3,9 @@
 `rig_nb` re-exports what most code needs (`Agent`, `tool`, the messages, the stream items); this
 package adds what a custom model, tool set or provider is written against: the raw choices a
 model yields (`RawText`, `RawToolCall`, ..., `RawFinal`), `ProviderResponse`, the content unions,
-`rag_text` and `new_internal_call_id`; and what a cache or a recording keeps: `error_to_json` /
-`error_from_json` (an error with its conversation) and `model_identity` (a model, without its key).
+`rag_text`, `message_text` and `new_internal_call_id`; and what a cache or a recording keeps:
+`error_to_json` / `error_from_json` (an error with its conversation) and `model_identity` (a
+model, without its key).
 
 ```python
 from rig_nb.core import CompletionRequest, RawFinal, RawStreamingChoice, RawText, rag_text
@@ -52,6 +53,7 @@ from ._messages import (
     history_from_json,
     history_to_json,
     load_history,
+    message_text,
     rag_text,
     save_history,
 )
@@ -127,6 +129,7 @@ __all__ = [
     "item_from_wire",
     "load_history",
     "Message",
+    "message_text",
     "model_identity",
     "MultiTurnStreamItem",
     "new_internal_call_id",

@@ -269,6 +269,32 @@ def rag_text(message: Message) -> str | None:
     return None
 
 
+def message_text(message: Message) -> str:
+    """A message as readable text, a line per part.
+
+    Its text, `[reasoning] ...`, `[tool call] name(arguments)`, `[tool result] text` (an image as
+    `[image]`), `[kind]` for other parts. What `%agent history` prints and a batch view's failure
+    shows.
+    """
+    if isinstance(message, SystemMessage):
+        return message.content
+    parts: list[str] = []
+    content: list[Any] = getattr(message, "content", [])
+    for part in content:
+        if isinstance(part, Text):
+            parts.append(part.text)
+        elif isinstance(part, Reasoning):
+            parts.append(f"[reasoning] {part.display_text()}")
+        elif isinstance(part, ToolCall):
+            parts.append(f"[tool call] {part.function.name}({part.function.arguments})")
+        elif isinstance(part, ToolResult):
+            texts = " ".join(getattr(c, "text", "[image]") for c in part.content)
+            parts.append(f"[tool result] {texts}")
+        else:
+            parts.append(f"[{type(part).__name__.lower()}]")
+    return "\n".join(parts)
+
+
 class ToolChoiceSpecific(Frozen):
     """Force a call of one of these functions. JSON: `{"specific": {"function_names": [...]}}`."""
 

@@ -21,8 +21,8 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
-from ..core import Tool, load_history, save_history
-from ..widgets._transcript import format_cost, transcript_text
+from ..core import Tool, load_history, message_text, save_history
+from ..widgets._transcript import format_cost
 from ._config import AgentDefaults
 from ._options import parse_cell_line
 from ._runtime import run_cell, session_for
@@ -184,34 +184,7 @@ class AgentMagics(Magics, AgentDefaults):
             print("(the conversation is empty)")  # noqa: T201
             return
         for message in session.history:
-            text = transcript_text({"blocks": _blocks(message)})
-            print(f"{message.role}: {text}")  # noqa: T201
-
-
-def _blocks(message: Any) -> list[dict[str, Any]]:
-    from ..core import Reasoning, Text, ToolCall, ToolResult
-
-    if message.role == "system":
-        return [{"kind": "text", "text": message.content}]
-    blocks: list[dict[str, Any]] = []
-    for part in message.content:
-        if isinstance(part, Text):
-            blocks.append({"kind": "text", "text": part.text})
-        elif isinstance(part, Reasoning):
-            blocks.append({"kind": "reasoning", "text": part.display_text()})
-        elif isinstance(part, ToolCall):
-            blocks.append(
-                {
-                    "kind": "tool",
-                    "name": part.function.name,
-                    "args": str(part.function.arguments),
-                    "status": "called",
-                }
-            )
-        elif isinstance(part, ToolResult):
-            text = " ".join(getattr(c, "text", "[image]") for c in part.content)
-            blocks.append({"kind": "text", "text": f"[result of {part.id}] {text}"})
-    return blocks
+            print(f"{message.role}: {message_text(message)}")  # noqa: T201
 
 
 def _report_background(task: asyncio.Task[None]) -> None:

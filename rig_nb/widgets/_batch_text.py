@@ -16,7 +16,7 @@ from html import escape
 from typing import Any
 
 from ..batch import RowResult
-from ..core import AnyMessage, Reasoning, Text, ToolCall, ToolResult
+from ..core import message_text
 from ._transcript import format_cost
 
 __all__ = [
@@ -41,26 +41,6 @@ def text_cap(text: str) -> str:
     return text if len(text) <= _TEXT_CAP else text[:_TEXT_CAP] + f"… ({len(text):,} characters)"
 
 
-def _message_text(message: AnyMessage) -> str:
-    """A message as one readable text: its text, tool calls, tool results and reasoning."""
-    if message.role == "system":
-        return str(message.content)
-    parts: list[str] = []
-    for part in message.content:
-        if isinstance(part, Text):
-            parts.append(part.text)
-        elif isinstance(part, Reasoning):
-            parts.append(f"[reasoning] {part.display_text()}")
-        elif isinstance(part, ToolCall):
-            parts.append(f"[tool call] {part.function.name}({part.function.arguments})")
-        elif isinstance(part, ToolResult):
-            texts = " ".join(getattr(c, "text", "[image]") for c in part.content)
-            parts.append(f"[tool result] {texts}")
-        else:
-            parts.append(f"[{type(part).__name__.lower()}]")
-    return "\n".join(parts)
-
-
 def failure_entry(row: RowResult) -> dict[str, Any]:
     """A failed row as the view shows it: where, what, the prompt and the conversation."""
     error = row.error
@@ -75,7 +55,7 @@ def failure_entry(row: RowResult) -> dict[str, Any]:
         "message": text_cap(message),
         "attempts": row.attempts,
         "prompt": text_cap(row.prompt),
-        "history": [{"role": m.role, "text": text_cap(_message_text(m))} for m in history[-12:]],
+        "history": [{"role": m.role, "text": text_cap(message_text(m))} for m in history[-12:]],
     }
 
 

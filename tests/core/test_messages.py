@@ -41,7 +41,7 @@ from rig_nb import (
     history_to_json,
     item_from_wire,
 )
-from rig_nb.core import Raw, String, ToolChoiceSpecific, Unknown, Video, rag_text
+from rig_nb.core import Raw, String, ToolChoiceSpecific, Unknown, Video, message_text, rag_text
 from rig_nb.testing import ScriptedResponse
 
 
@@ -216,6 +216,18 @@ def test_history_json_helpers_round_trip() -> None:
     assert history_from_json(text.encode()) == history
     assert history_from_json(json.loads(text)) == history  # already parsed (a cache line's)
     assert json.loads(text)[3]["content"][0]["content"][0]["media_type"] == "gif"
+
+
+def test_message_text_gives_every_part_a_line() -> None:
+    call = ToolCall(id="t", function=ToolFunction(name="f", arguments={"x": 1}))
+    assert message_text(Message.system("be brief")) == "be brief"
+    assert message_text(Message.user("hi")) == "hi"
+    assert message_text(AssistantMessage(content=[Text(text="let me look"), call])) == (
+        "let me look\n[tool call] f({'x': 1})"
+    )
+    result = Message.tool_result("t", '{"type":"image","data":"QUJD","mimeType":"image/gif"}')
+    assert message_text(result) == "[tool result] [image]"
+    assert message_text(Message.tool_result("t", "42")) == "[tool result] 42"
 
 
 def test_bad_message_json_is_a_clear_error() -> None:
