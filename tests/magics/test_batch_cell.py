@@ -10,35 +10,21 @@ import pandas as pd
 import polars as pl
 import pytest
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
 
 from rig_nb.magics import session_for
 from rig_nb.magics._options import parse_cell_line
 
 from ..batch.helpers import EchoModel
 from .kernel import Kernel, started
+from .shell import cell
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def shell() -> Iterator[Any]:
-    ip = InteractiveShell.instance()
-    before = set(ip.user_ns)
-    ip.run_line_magic("load_ext", "rig_nb")
-    session = session_for(ip)
-    session.history.clear()
-    session.defaults = type(session.defaults)()
-    for name in ("agent_result", "agent_history", "agent_error", "res"):
-        ip.user_ns.pop(name, None)
-    ip.user_ns["model"] = EchoModel()
-    yield ip
-    for name in set(ip.user_ns) - before:  # the shell is shared with the other magic tests
-        del ip.user_ns[name]
-
-
-async def cell(ip: Any, source: str) -> Any:
-    return await ip.run_cell_async(source, transformed_cell=ip.transform_cell(source))
+def shell(shell: Any) -> Any:
+    shell.user_ns["model"] = EchoModel()
+    return shell
 
 
 async def test_a_dataframe_template_fills_each_row_and_the_table_lands_in_out(shell: Any) -> None:

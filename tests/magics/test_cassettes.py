@@ -8,29 +8,14 @@ from typing import Any
 
 import pytest
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
 
 from rig_nb.magics import session_for
 from rig_nb.magics._options import parse_cell_line
 from rig_nb.testing import ScriptedModel, final
 
+from .shell import cell
+
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def shell() -> Any:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "rig_nb")
-    session = session_for(ip)
-    session.history.clear()
-    session.defaults = type(session.defaults)()
-    for name in ("agent_result", "agent_history", "agent_error"):
-        ip.user_ns.pop(name, None)
-    return ip
-
-
-async def cell(ip: Any, source: str) -> Any:
-    return await ip.run_cell_async(source, transformed_cell=ip.transform_cell(source))
 
 
 async def test_record_then_replay_without_the_model_or_a_key(

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import os
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 
 from rig_nb import Agent, PriceTable, UsageLimitExceeded, UsageLimits, tool
 from rig_nb.core import Usage
@@ -19,26 +17,9 @@ from rig_nb.magics._options import CellOptions
 from rig_nb.testing import ScriptedModel, final, tool_call
 
 from .kernel import Kernel
+from .shell import cell
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def shell() -> Iterator[Any]:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "rig_nb")
-    session = session_for(ip)
-    session.history.clear()
-    session.defaults = CellOptions()
-    session.always_allowed.clear()
-    for name in ("agent_result", "agent_history", "agent_error", "answer", "chat"):
-        ip.user_ns.pop(name, None)
-    yield ip
-    session.defaults = CellOptions()
-
-
-async def cell(ip: Any, source: str) -> Any:
-    return await ip.run_cell_async(source, transformed_cell=ip.transform_cell(source))
 
 
 def config(ip: Any, line: str) -> Any:

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
 
 from rig_nb.core._messages import rag_text
-from rig_nb.magics import session_for
 from rig_nb.magics._options import interpolate
 from rig_nb.testing import ScriptedModel, final
+
+from .shell import cell
 
 pytestmark = pytest.mark.anyio
 
@@ -141,20 +141,6 @@ def test_an_attribute_or_str_that_raises_is_a_one_line_usage_error() -> None:
 
 def test_a_private_name_that_is_not_a_variable_is_text_like_any_unknown_name() -> None:
     assert interpolate("{self._name} {_missing}", NAMESPACE) == "{self._name} {_missing}"
-
-
-@pytest.fixture
-def shell() -> Any:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "rig_nb")
-    session = session_for(ip)
-    session.history.clear()
-    session.defaults = type(session.defaults)()
-    return ip
-
-
-async def cell(ip: Any, source: str) -> Any:
-    return await ip.run_cell_async(source, transformed_cell=ip.transform_cell(source))
 
 
 async def test_through_the_magic_json_is_sent_as_pasted_and_secrets_stay_home(

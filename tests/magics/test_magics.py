@@ -6,31 +6,15 @@ from typing import Any
 
 import pytest
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
 
 from rig_nb import FinalResponse, Message, ProviderError, Text, tool
 from rig_nb.magics import kernel_can_await, session_for, transform_agent_cells
 from rig_nb.magics._options import interpolate, parse_cell_line
 from rig_nb.testing import Delay, ScriptedModel, final, tool_call
 
+from .shell import cell
+
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def shell() -> Any:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "rig_nb")
-    session = session_for(ip)
-    session.history.clear()
-    session.defaults = type(session.defaults)()
-    session.always_allowed.clear()
-    for name in ("agent_result", "agent_history", "agent_error"):
-        ip.user_ns.pop(name, None)
-    return ip
-
-
-async def cell(ip: Any, source: str) -> Any:
-    return await ip.run_cell_async(source, transformed_cell=ip.transform_cell(source))
 
 
 @tool

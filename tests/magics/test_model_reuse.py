@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 
 from rig_nb.magics import session_for
 from rig_nb.providers import OpenAIChatModel
@@ -29,16 +28,11 @@ def answer(text: str) -> Scripted:
 
 
 @pytest.fixture
-async def shell(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "rig_nb")
-    session = session_for(ip)
-    session.history.clear()
-    session.defaults = type(session.defaults)()
+async def shell(shell: Any, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
     for key in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         monkeypatch.delenv(key, raising=False)
-    yield ip
-    await session.models.aclose()  # on the test's loop, where the clients' connections live
+    yield shell
+    await session_for(shell).models.aclose()  # on the test's loop, where the connections live
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from typing import Any
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
 from matplotlib.figure import Figure
 
 from rig_nb import DocumentContent, Image, Message, Text, UserMessage
@@ -22,17 +21,11 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def shell() -> Any:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "rig_nb")
-    session = session_for(ip)
-    session.history.clear()
-    session.defaults = type(session.defaults)()
-    for name in ("agent_result", "agent_history", "agent_error", "Out", "In"):
-        ip.user_ns.pop(name, None)
-    ip.user_ns["In"] = ip.history_manager.input_hist_parsed
-    ip.user_ns["Out"] = ip.history_manager.output_hist
-    return ip
+def shell(shell: Any) -> Any:
+    """Numbered cells, as in a notebook: In and Out are the shell's history."""
+    shell.user_ns["In"] = shell.history_manager.input_hist_parsed
+    shell.user_ns["Out"] = shell.history_manager.output_hist
+    return shell
 
 
 async def run(ip: Any, source: str) -> Any:

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
 
 from rig_nb.magics import session_for
 from rig_nb.testing import ScriptedModel, final, tool_call
 
+from ..magics.shell import cell, fresh_shell
 from .conftest import STDIO, HttpServer, gone
 
 COMMAND = shlex.join(STDIO)
@@ -21,21 +21,16 @@ COMMAND = shlex.join(STDIO)
 
 @pytest.fixture
 def shell() -> Iterator[Any]:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "rig_nb")
-    session = session_for(ip)
-    session.history.clear()
-    session.defaults = type(session.defaults)()
+    shells = fresh_shell()
+    ip = next(shells)
     try:
         yield ip
     finally:
+        session = session_for(ip)
         for server in session.mcp_servers.values():
             server.close_sync()
         session.mcp_servers.clear()
-
-
-async def cell(ip: Any, source: str) -> Any:
-    return await ip.run_cell_async(source, transformed_cell=ip.transform_cell(source))
+        shells.close()
 
 
 def agent(ip: Any, line: str) -> None:
