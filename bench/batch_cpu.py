@@ -45,24 +45,15 @@ def _client() -> Any:
 
 
 async def _bare(prompts: list[str]) -> list[str]:
+    from bench.batch_worker import chat_body, read_answer
+
     client, gate = _client(), asyncio.Semaphore(64)
 
     async def one(prompt: str) -> str:
-        body = {
-            "model": "bench",
-            "messages": [{"role": "user", "content": prompt}],
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
         async with gate:
-            parts: list[str] = []
+            body = chat_body(prompt)
             async with client.stream("POST", f"{URL}/chat/completions", json=body) as r:
-                async for line in r.aiter_lines():
-                    if line.startswith("data: ") and line != "data: [DONE]":
-                        choices = json.loads(line[6:]).get("choices")
-                        if choices and choices[0]["delta"].get("content"):
-                            parts.append(choices[0]["delta"]["content"])
-            return "".join(parts)
+                return await read_answer(r.aiter_lines())
 
     return await asyncio.gather(*(one(p) for p in prompts))
 

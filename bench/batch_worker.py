@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import psutil
@@ -39,30 +40,74 @@ def prompts(rows: int) -> list[str]:
     return [f"Classify ticket {i}: my invoice is wrong" for i in range(rows)]
 
 
-async def bare_httpx(base_url: str, rows: int, concurrency: int) -> dict[str, Any]:
-    """The floor: asyncio.gather over raw httpx, a semaphore of `concurrency`."""
+def chat_body(prompt: str) -> dict[str, Any]:
+    """The request every contender sends for a row: one short prompt, streamed, with usage."""
+    return {
+        "model": "bench",
+        "messages": [{"role": "user", "content": prompt}],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+
+
+async def read_answer(lines: AsyncIterator[str]) -> str:
+    """The answer's text from the lines of an OpenAI-chat SSE stream, as bare code reads it."""
+    parts: list[str] = []
+    async for line in lines:
+        if line.startswith("data: ") and line != "data: [DONE]":
+            choices = json.loads(line[6:]).get("choices")
+            if choices and choices[0]["delta"].get("content"):
+                parts.append(choices[0]["delta"]["content"])
+    return "".join(parts)
+
+
+def one_at_a_time(client: Any) -> Callable[[Any], Awaitable[Any]]:
+    """`client.send(request, stream=True)`, each request entering the pool after the one before
+    it has its connection (httpcore's first trace event, or 5 ms): what rig_nb's HTTP layer does
+    (`rig_nb.providers._pool.PoolGate`), written out here."""
+    entry, loop = asyncio.Lock(), asyncio.get_running_loop()
+
+    async def send(request: Any) -> Any:
+        await entry.acquire()
+        held = [True]
+
+        def release() -> None:
+            if held[0]:
+                held[0] = False
+                entry.release()
+
+        async def taken(name: str, info: object) -> None:
+            release()
+
+        timer = loop.call_later(0.005, release)
+        request.extensions["trace"] = taken
+        try:
+            return await client.send(request, stream=True)
+        finally:
+            timer.cancel()
+            release()
+
+    return send
+
+
+async def _bare(base_url: str, rows: int, concurrency: int, *, gated: bool) -> dict[str, Any]:
     import httpx
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     client = httpx.AsyncClient(limits=limits, timeout=60)
     gate = asyncio.Semaphore(concurrency)
+    send = one_at_a_time(client) if gated else None
 
     async def one(prompt: str) -> str:
-        body = {
-            "model": "bench",
-            "messages": [{"role": "user", "content": prompt}],
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
         async with gate:
-            parts: list[str] = []
-            async with client.stream("POST", f"{base_url}/chat/completions", json=body) as r:
-                async for line in r.aiter_lines():
-                    if line.startswith("data: ") and line != "data: [DONE]":
-                        choices = json.loads(line[6:]).get("choices")
-                        if choices and choices[0]["delta"].get("content"):
-                            parts.append(choices[0]["delta"]["content"])
-            return "".join(parts)
+            request = client.build_request(
+                "POST", f"{base_url}/chat/completions", json=chat_body(prompt)
+            )
+            response = await (send(request) if send else client.send(request, stream=True))
+            try:
+                return await read_answer(response.aiter_lines())
+            finally:
+                await response.aclose()
 
     await asyncio.gather(*(one(p) for p in prompts(64)))  # warm up
     start = time.perf_counter()
@@ -70,63 +115,17 @@ async def bare_httpx(base_url: str, rows: int, concurrency: int) -> dict[str, An
     elapsed = time.perf_counter() - start
     await client.aclose()
     return {"elapsed": elapsed, "rows": len(answers), **_failures(answers)}
+
+
+async def bare_httpx(base_url: str, rows: int, concurrency: int) -> dict[str, Any]:
+    """The floor: asyncio.gather over raw httpx, a semaphore of `concurrency`."""
+    return await _bare(base_url, rows, concurrency, gated=False)
 
 
 async def bare_httpx_gated(base_url: str, rows: int, concurrency: int) -> dict[str, Any]:
-    """Bare httpx again, each request entering the pool after the one before it has its
-    connection: what rig_nb's HTTP layer does (`rig_nb.providers._pool.PoolGate`), written out
-    here, so rig_nb's own cost per row shows against the same pool behaviour."""
-    import httpx
-
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    client = httpx.AsyncClient(limits=limits, timeout=60)
-    gate, entry = asyncio.Semaphore(concurrency), asyncio.Lock()
-    loop = asyncio.get_running_loop()
-
-    async def one(prompt: str) -> str:
-        body = {
-            "model": "bench",
-            "messages": [{"role": "user", "content": prompt}],
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-        async with gate:
-            await entry.acquire()
-            held = [True]
-
-            def release() -> None:
-                if held[0]:
-                    held[0] = False
-                    entry.release()
-
-            async def taken(name: str, info: object) -> None:
-                release()
-
-            timer = loop.call_later(0.005, release)
-            request = client.build_request("POST", f"{base_url}/chat/completions", json=body)
-            request.extensions["trace"] = taken
-            try:
-                r = await client.send(request, stream=True)
-            finally:
-                timer.cancel()
-                release()
-            parts: list[str] = []
-            try:
-                async for line in r.aiter_lines():
-                    if line.startswith("data: ") and line != "data: [DONE]":
-                        choices = json.loads(line[6:]).get("choices")
-                        if choices and choices[0]["delta"].get("content"):
-                            parts.append(choices[0]["delta"]["content"])
-            finally:
-                await r.aclose()
-            return "".join(parts)
-
-    await asyncio.gather(*(one(p) for p in prompts(64)))  # warm up
-    start = time.perf_counter()
-    answers = await asyncio.gather(*(one(p) for p in prompts(rows)), return_exceptions=True)
-    elapsed = time.perf_counter() - start
-    await client.aclose()
-    return {"elapsed": elapsed, "rows": len(answers), **_failures(answers)}
+    """Bare httpx entering the pool as rig_nb does (`one_at_a_time`): the floor for what
+    rig_nb's own code costs a row, with the same pool behaviour."""
+    return await _bare(base_url, rows, concurrency, gated=True)
 
 
 def _failures(answers: list[Any]) -> dict[str, Any]:
