@@ -3,7 +3,8 @@ r"""What a batch runs over: prompts, a pandas/polars column, or a template fille
 ```python
 agent.map(["Hi", "Bye"])                                   # a list of prompts (str or Message)
 agent.map(df["text"])                                      # a pandas or polars Series
-agent.map("Classify: {title}\\n{body}", rows=df)            # str.format over each row
+agent.map("Classify: {title}\\n{body}", rows=df)           # str.format over each row
+agent.map("Translate: {value}", rows=df["text"])           # a column: {value} (or {text})
 agent.map(lambda row: f"Classify {row['title']}", rows=records)
 ```
 
@@ -72,19 +73,25 @@ def _frame_rows(frame: Any) -> Iterator[tuple[Any, Mapping[str, Any]]]:
             yield label, row
 
 
+def _series_rows(series: Any) -> Iterator[tuple[Any, Mapping[str, Any]]]:
+    """A column as rows: each value as `{value}`, and as `{name}` when the Series has a name."""
+    name = None if series.name is None else str(series.name)
+    labels: Iterable[Any] = series.index if _module(series) == "pandas" else range(len(series))
+    for label, value in zip(labels, series, strict=True):
+        yield label, {"value": value} if name is None else {name: value, "value": value}
+
+
 def _record_rows(rows: Iterable[Any]) -> Iterator[tuple[Any, Mapping[str, Any]]]:
+    """Dicts as rows; any other value as `{value}`."""
     for i, row in enumerate(rows):
-        if not isinstance(row, Mapping):
-            raise UserError(
-                f"rows= must hold mappings (dicts) or be a DataFrame; row {i} is a "
-                f"{type(row).__name__}"
-            )
-        yield i, row
+        yield i, row if isinstance(row, Mapping) else {"value": row}
 
 
 def _columns(rows: Any) -> list[str] | None:
     if _is_frame(rows):
         return [str(c) for c in rows.columns]
+    if _is_series(rows):
+        return ["value"] if rows.name is None else [str(rows.name), "value"]
     return None
 
 
@@ -109,8 +116,9 @@ def inputs_of(prompts: Any, rows: Any = None) -> Inputs:
             columns = _columns(rows)
             missing = [f for f in fields if columns is not None and f not in columns]
             if missing:
+                what = "DataFrame" if _is_frame(rows) else "Series"
                 raise UserError(
-                    f"the template reads {', '.join(missing)}, which the DataFrame does not have "
+                    f"the template reads {', '.join(missing)}, which the {what} does not have "
                     f"(columns: {', '.join(columns or [])})"
                 )
             template = prompts
@@ -125,8 +133,14 @@ def inputs_of(prompts: Any, rows: Any = None) -> Inputs:
                 "with rows=, the first argument is a template string ('Classify: {title}') or a "
                 f"function of a row, not a {type(prompts).__name__}"
             )
-        pairs = _frame_rows(rows) if _is_frame(rows) else _record_rows(rows)
-        total = len(rows) if isinstance(rows, Sized) or _is_frame(rows) else None
+        if _is_frame(rows):
+            pairs = _frame_rows(rows)
+        elif _is_series(rows):
+            pairs = _series_rows(rows)
+        else:
+            pairs = _record_rows(rows)
+        sized = isinstance(rows, Sized) or _is_frame(rows) or _is_series(rows)
+        total = len(rows) if sized else None
         return Inputs(((label, _fill(make, row, label)) for label, row in pairs), total)
     if isinstance(prompts, str | Message):
         raise UserError(

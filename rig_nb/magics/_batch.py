@@ -53,37 +53,24 @@ def _module(value: object) -> str:
 
 
 def batch_inputs(name: str, over: Any, body: str) -> tuple[Any, Any]:
-    """`(prompts, rows)` for `agent.map`, from the `--over` value and the cell's text."""
+    """`(prompts, rows)` for `agent.map`, from the `--over` value and the cell's text.
+
+    With a template, `--over` is agent.map's `rows=` (a DataFrame, a Series, dicts or values,
+    `{value}` for the last two); without one, its prompts.
+    """
     kind = type(over).__name__
     template = body.strip()
     frame = _module(over) in ("pandas", "polars") and kind == "DataFrame"
-    series = _module(over) in ("pandas", "polars") and kind == "Series"
-    if frame:
-        if not template:
-            raise UsageError(
-                f"%%agent --over {name}: {name} is a DataFrame; write the prompt in the cell with "
-                f"its columns as {{column}} fields (columns: {', '.join(map(str, over.columns))})"
-            )
-        return template, over
-    if isinstance(over, str | bytes) or not (series or hasattr(over, "__iter__")):
+    if frame and not template:
+        raise UsageError(
+            f"%%agent --over {name}: {name} is a DataFrame; write the prompt in the cell with "
+            f"its columns as {{column}} fields (columns: {', '.join(map(str, over.columns))})"
+        )
+    if isinstance(over, str | bytes) or not (frame or hasattr(over, "__iter__")):
         raise UsageError(
             f"%%agent --over {name}: {name} is a {kind}; pass a DataFrame, a Series or a list"
         )
-    if not template:
-        return over, None
-    if series:
-        column = str(over.name) if over.name is not None else "value"
-        frame_of = over.to_frame(column)
-        if column != "value":  # `{value}` works for every Series
-            frame_of = (
-                frame_of.assign(value=over)
-                if _module(over) == "pandas"
-                else frame_of.with_columns(over.alias("value"))
-            )
-        return template, frame_of
-    items: list[Any] = list(over)
-    rows = [item if isinstance(item, dict) else {"value": item} for item in items]
-    return template, rows
+    return (template, over) if template else (over, None)
 
 
 def tool_policies(agent: Agent, policy: ApprovalPolicy) -> dict[str, str]:

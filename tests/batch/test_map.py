@@ -95,6 +95,23 @@ async def test_bad_inputs_are_user_errors_before_anything_runs() -> None:
     assert model.calls == {}
 
 
+async def test_a_template_over_a_column_or_a_list_of_values_fills_value() -> None:
+    import pandas as pd
+    import polars as pl
+
+    agent = Agent(EchoModel())
+    words = pd.Series(["hi", "bye"], index=["a", "b"], name="word")
+    table = await agent.map("Say {word} ({value})", rows=words)
+    assert list(table.response) == ["echo Say hi (hi)", "echo Say bye (bye)"]
+    assert list(table.index) == ["a", "b"]  # the Series' labels, so a join lines up
+    polars = await agent.map("Say {value}", rows=pl.Series(["x", "y"]), output="list")
+    assert [r.response for r in polars] == ["echo Say x", "echo Say y"]
+    values = await agent.map("Double {value}", rows=[1, {"value": 2}], output="list")
+    assert [r.response for r in values] == ["echo Double 1", "echo Double 2"]
+    with pytest.raises(UserError, match="reads word, which the Series does not have"):
+        agent.map("Say {word}", rows=pd.Series(["hi"]))
+
+
 async def test_a_row_whose_prompt_cannot_be_made_fails_alone() -> None:
     agent = Agent(EchoModel())
     table = await agent.map("{a} {b}", rows=[{"a": 1, "b": 2}, {"a": 3}, "not a dict"][:2])
