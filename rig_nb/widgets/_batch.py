@@ -32,15 +32,14 @@ from ._batch_text import SAMPLE, batch_html, batch_text, failure_entry, initial_
 from ._coalesce import Coalescer
 from ._edits import pretty_args
 from ._policy import ApprovalPolicy, on_loop, wait_with_heartbeat
-from ._saved import FRONT_END, SavedView, ending, saved_view_setting, transcript_only
+from ._saved import FRONT_END, SavedDisplay, SavedView, ending, saved_view_setting
 
 __all__ = ["BatchView"]
 
 _STATIC = Path(__file__).parent / "static"
-_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
-class BatchView(anywidget.AnyWidget):
+class BatchView(SavedDisplay, anywidget.AnyWidget):
     """A live view of a batch: progress, cost, failures, batch approvals, Stop."""
 
     _esm = _STATIC / "batch_view.js"
@@ -310,28 +309,11 @@ class BatchView(anywidget.AnyWidget):
 
     # -- display --------------------------------------------------------------------------------
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The widget, plus a text/plain and a sanitised text/html summary for places without."""
-        bundle: Any = super()._repr_mimebundle_(**kwargs)
-        data: dict[str, Any] = dict(bundle[0] if isinstance(bundle, tuple) else bundle or {})
-        data["text/plain"] = batch_text(self.data)
-        data["text/html"] = batch_html(self.data)
-        saves = bool(FRONT_END["saves_state"])
-        live = self._live or not self._ran
-        if transcript_only(self.saved_view, live=live, rendered=self.rendered, saves_state=saves):
-            data.pop(_WIDGET_VIEW, None)
-        return data
-
-    def _ipython_display_(self, **kwargs: Any) -> None:
-        from IPython.display import display
-
-        self._handles.append(display(self._repr_mimebundle_(), raw=True, display_id=True))
+    def _texts(self) -> tuple[str, str]:
+        return batch_text(self.data), batch_html(self.data)
 
     def _refresh_displays(self) -> None:
-        bundle = self._repr_mimebundle_()
-        for handle in self._handles:
-            if handle is not None:
-                handle.update(bundle, raw=True)
+        self._update_displays()
 
     def __repr__(self) -> str:
         return f"<BatchView {self.data['status']}: {batch_text(self.data).splitlines()[0]}>"

@@ -10,11 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from ..errors import PromptCancelled, RigError, UserError
 
-__all__ = ["FRONT_END", "SavedView", "ending", "saved_view_setting", "transcript_only"]
+__all__ = [
+    "FRONT_END",
+    "WIDGET_VIEW",
+    "SavedDisplay",
+    "SavedView",
+    "ending",
+    "saved_view_setting",
+    "transcript_only",
+]
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 FRONT_END: dict[str, bool | None] = {"seen": None, "saves_state": False}
 """What this kernel knows of its front end: whether a view ever rendered (`None`: no view waited
@@ -47,6 +57,60 @@ def transcript_only(
         return not saves_state
     # Not rendered (yet): what this kernel's front end said, if it has one.
     return not (FRONT_END["seen"] and FRONT_END["saves_state"])
+
+
+class SavedDisplay:
+    """How AgentView and BatchView show themselves (a mixin before `anywidget.AnyWidget`).
+
+    Each display has an id, so it is updated when a run ends; the widget comes with a text/plain
+    and a text/html rendering of the run (`_texts`), and once a run ended, without the widget
+    where the notebook would not save its state (`transcript_only`).
+    """
+
+    saved_view: Any  # a SavedView: the views' traitlets
+    rendered: Any  # a bool
+    _handles: list[Any]
+    _live: bool
+    _ran: bool
+
+    def _texts(self) -> tuple[str, str]:
+        """The run as text/plain and as sanitised text/html."""
+        raise NotImplementedError
+
+    def _saves_state(self) -> bool:
+        """Whether the notebook saves widget state (as this kernel's front end last said)."""
+        return bool(FRONT_END["saves_state"])
+
+    def _transcript_only(self) -> bool:
+        return transcript_only(
+            self.saved_view,
+            live=self._live or not self._ran,
+            rendered=self.rendered,
+            saves_state=self._saves_state(),
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget (unless `_transcript_only`), the run as text/plain and text/html."""
+        bundle: Any = super()._repr_mimebundle_(**kwargs)  # pyright: ignore[reportAttributeAccessIssue]
+        data: dict[str, Any] = dict(bundle[0] if isinstance(bundle, tuple) else bundle or {})
+        data["text/plain"], data["text/html"] = self._texts()
+        if self._transcript_only():
+            data.pop(WIDGET_VIEW, None)
+        return data
+
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        """Display with an id, so the output is refreshed when a run ends."""
+        from IPython.display import display
+
+        self._handles.append(display(self._repr_mimebundle_(), raw=True, display_id=True))
+
+    def _update_displays(self) -> dict[str, Any]:
+        """Update every display of the view; returns the bundle they show."""
+        bundle = self._repr_mimebundle_()
+        for handle in self._handles:
+            if handle is not None:
+                handle.update(bundle, raw=True)
+        return bundle
 
 
 def ending(error: BaseException) -> tuple[str, bool]:

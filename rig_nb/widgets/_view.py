@@ -47,16 +47,15 @@ from ._policy import on_loop
 from ._protocol import DeltaMessage, FrontEndMessage, StateMessage
 from ._protocol import ViewState as ViewStateData
 from ._reducer import ViewState
-from ._saved import FRONT_END, SavedView, ending, saved_view_setting, transcript_only
+from ._saved import FRONT_END, WIDGET_VIEW, SavedDisplay, SavedView, ending, saved_view_setting
 from ._transcript import transcript_html, transcript_text
 
 __all__ = ["AgentView", "SavedView", "ending"]
 
 _STATIC = Path(__file__).parent / "static"
-_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
-class AgentView(anywidget.AnyWidget):
+class AgentView(SavedDisplay, anywidget.AnyWidget):
     """A live, sanitised view of an agent run."""
 
     _esm = _STATIC / "loader.js"
@@ -341,34 +340,11 @@ class AgentView(anywidget.AnyWidget):
 
     # -- display -------------------------------------------------------------------------------
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The widget, plus a text/plain and text/html transcript for places without widgets.
+    def _texts(self) -> tuple[str, str]:
+        return transcript_text(self.state) or "AgentView (no run yet)", transcript_html(self.state)
 
-        Once a run ended, the widget entry is dropped when the notebook would not save the
-        widget's state (`saved_view`): a notebook reopened without it shows the transcript, not
-        "model not found", and nbconvert shows the transcript, not a blank output.
-        """
-        bundle: Any = super()._repr_mimebundle_(**kwargs)
-        data: dict[str, Any] = dict(bundle[0] if isinstance(bundle, tuple) else bundle or {})
-        data["text/plain"] = transcript_text(self.state) or "AgentView (no run yet)"
-        data["text/html"] = transcript_html(self.state)
-        if self._transcript_only():
-            data.pop(_WIDGET_VIEW, None)
-        return data
-
-    def _transcript_only(self) -> bool:
-        return transcript_only(
-            self.saved_view,
-            live=self._live or not self._ran,
-            rendered=self.rendered,
-            saves_state=self.saves_state,
-        )
-
-    def _ipython_display_(self, **kwargs: Any) -> None:
-        """Display with an id, so the saved transcript is refreshed when a run ends."""
-        from IPython.display import display
-
-        self._handles.append(display(self._repr_mimebundle_(), raw=True, display_id=True))
+    def _saves_state(self) -> bool:
+        return self.saves_state
 
     def _refresh_displays(self) -> None:
         """Update every display of the view; beside a kept live widget, show the transcript too.
@@ -378,11 +354,8 @@ class AgentView(anywidget.AnyWidget):
         rule it adds while it lives); where they do not (nbconvert's HTML with widget state but
         no network, GitHub), the transcript is there to read instead of a blank widget output.
         """
-        bundle = self._repr_mimebundle_()
-        for handle in self._handles:
-            if handle is not None:
-                handle.update(bundle, raw=True)
-        if not self._handles or self._live or _WIDGET_VIEW not in bundle:
+        bundle = self._update_displays()
+        if not self._handles or self._live or WIDGET_VIEW not in bundle:
             return
         twin = {"text/html": transcript_html(self.state, view_id=self.model_id)}
         if self._twin is None:
