@@ -511,15 +511,19 @@ describe("untrusted text", () => {
   });
 });
 
-describe("contrast (WCAG AA) of view.css's colours, light and dark", () => {
+describe("contrast (WCAG AA) of the batch view's colours (palette.css, batch/view.css), light and dark", () => {
+  const shared = readFileSync(new URL("../src/palette.css", import.meta.url), "utf8");
   const css = readFileSync(new URL("../src/batch/view.css", import.meta.url), "utf8");
-  /** The `--rig-batch-*` hex values of the first rule whose selector matches. @param {RegExp} selector */
-  function palette(selector) {
-    const match = new RegExp(`${selector.source}[^{]*\\{([^}]*)\\}`).exec(css);
+  /**
+   * The `--rig-*` and `--rig-batch-*` hex values of the first rule of `source` whose selector
+   * matches. @param {string} source @param {RegExp} selector
+   */
+  function palette(source, selector) {
+    const match = new RegExp(`${selector.source}[^{]*\\{([^}]*)\\}`).exec(source);
     assert.ok(match, String(selector));
     /** @type {Record<string, string>} */
     const vars = {};
-    for (const [, name, value] of match[1].matchAll(/--rig-batch-([\w-]+):\s*(?:var\([^,]+,\s*)?(#[0-9a-f]{3,6})\)?;/gi)) vars[name] = value;
+    for (const [, name, value] of match[1].matchAll(/--rig-(?:batch-)?([\w-]+):\s*(?:var\([^,]+,\s*)?(#[0-9a-f]{3,6})\)?;/gi)) vars[name] = value;
     return vars;
   }
   /** @param {string} hex */
@@ -536,8 +540,12 @@ describe("contrast (WCAG AA) of view.css's colours, light and dark", () => {
     const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p);
     return (x + 0.05) / (y + 0.05);
   }
-  const light = palette(/\.rig-batch /);
-  const dark = { ...light, ...palette(/body\[data-jp-theme-light="false"\] \.rig-batch/) };
+  const light = { ...palette(shared, /\.rig-nb,\s*\.rig-batch /), ...palette(css, /\.rig-batch /) };
+  const dark = {
+    ...light,
+    ...palette(shared, /body\[data-jp-theme-light="false"\] :is/),
+    ...palette(css, /body\[data-jp-theme-light="false"\] \.rig-batch/),
+  };
   // JupyterLab's surfaces (--jp-layout-color0/1/2, the editor background), light and dark themes.
   const themes = [
     ["light", light, { bg: ["#ffffff"], surface: ["#eeeeee"], code: ["#f5f5f5", "#f7f7f7"] }],
@@ -549,7 +557,7 @@ describe("contrast (WCAG AA) of view.css's colours, light and dark", () => {
       const checks = [];
       for (const bg of surfaces.bg) {
         for (const seg of ["done", "failed", "running", "muted"]) checks.push([seg, p[seg], bg, 3]);
-        for (const fg of ["muted", "danger", "warn", "accent"]) checks.push([fg, p[fg], bg, 4.5]);
+        for (const fg of ["muted", "danger", "warn", "accent", "link", "ok"]) checks.push([fg, p[fg], bg, 4.5]);
       }
       for (const bg of surfaces.surface) for (const fg of ["muted", "danger"]) checks.push([`${fg} on surface`, p[fg], bg, 4.5]);
       for (const bg of surfaces.code) checks.push(["muted on code", p.muted, bg, 4.5]);
