@@ -1,6 +1,6 @@
 """Batch benchmark: `agent.map` over 10,000 rows against the loopback server, vs bare httpx.
 
-    python -m bench.batch [--rows 10000] [--concurrency 64] [--rounds 2] [--write]
+    python -m bench.batch [--rows 10000] [--concurrency 64] [--rounds 2] [--paced] [--write]
 
 Contenders, each in a fresh process, interleaved (A B C D, then D C B A, ...) so a noisy moment
 of the machine spreads over all of them: bare httpx (`asyncio.gather` + a semaphore), the same
@@ -31,6 +31,15 @@ GATED = "bare httpx, gated pool entry"
 """Bare httpx entering the pool as rig_nb does (`bench.batch_worker.bare_httpx_gated`)."""
 STREAM = "t20c20"
 """Each answer: 20 tokens in one SSE event, then the finish and usage chunks."""
+PACED = "t20c1p10000"
+"""`--paced`: 20 tokens, one SSE event each, 10 ms apart: each answer streams for 0.2 s, as a
+model's would (at 100 tokens/s), so a row's time is mostly the server's, not the client's."""
+PACED_CONTENDERS = (
+    "bare httpx",
+    "bare httpx, gated pool entry",
+    "rig_nb stream_prompt + gather",
+    "rig_nb agent.map",
+)
 
 
 def _tree_rss(process: psutil.Process) -> int:
@@ -58,16 +67,15 @@ def _run(name: str, base: str, rows: int, concurrency: int) -> dict[str, Any]:
     return {**json.loads(out.strip().splitlines()[-1]), "peak_rss": peak}
 
 
-def speed(base: str, rows: int, concurrency: int, rounds: int) -> list[str]:
-    from bench.batch_worker import CONTENDERS
-
-    names = list(CONTENDERS)
+def speed(
+    base: str, rows: int, concurrency: int, rounds: int, names: list[str], stream: str
+) -> list[str]:
     runs: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
     for r in range(rounds):
         for name in names if r % 2 == 0 else reversed(names):
             runs[name].append(_run(name, base, rows, concurrency))
             print(name, json.dumps(runs[name][-1]), file=sys.stderr)
-    return speed_table(runs, rows, concurrency)
+    return speed_table(runs, rows, concurrency, stream)
 
 
 def runs_from_log(path: str) -> dict[str, list[dict[str, Any]]]:
@@ -82,7 +90,9 @@ def runs_from_log(path: str) -> dict[str, list[dict[str, Any]]]:
     return runs
 
 
-def speed_table(runs: dict[str, list[dict[str, Any]]], rows: int, concurrency: int) -> list[str]:
+def speed_table(
+    runs: dict[str, list[dict[str, Any]]], rows: int, concurrency: int, stream: str = STREAM
+) -> list[str]:
     names = [n for n in runs if runs[n]]
     counts = sorted({len(runs[n]) for n in names})
     rate = {n: statistics.median(x["rows"] / x["elapsed"] for x in runs[n]) for n in names}
@@ -90,7 +100,7 @@ def speed_table(runs: dict[str, list[dict[str, Any]]], rows: int, concurrency: i
     gated = rate.get(GATED)
     lines = [
         f"{rows:,} rows, concurrency {concurrency}, each a short OpenAI-chat stream "
-        f"(`{STREAM}`); medians of {'-'.join(map(str, counts))} interleaved runs per contender "
+        f"(`{stream}`); medians of {'-'.join(map(str, counts))} interleaved runs per contender "
         "(each run's rows/s listed).",
         "",
         "| contender | rows/s | × bare httpx | × gated bare httpx | CPU s / 1k rows | peak RSS "
@@ -147,7 +157,7 @@ def memory(base: str, sizes: list[int], concurrency: int, contender: str) -> lis
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--rows", type=int, default=None, help="default: 10,000")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--sizes", default="2500,10000,40000")
@@ -155,7 +165,18 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--runs-log", help="take the speed runs from this stderr log of a run")
     parser.add_argument("--memory-contender", default="rig_nb agent.map")
+    parser.add_argument(
+        "--paced",
+        action="store_true",
+        help=f"answers streamed over 0.2 s ({PACED}), the local contenders only, no memory "
+        "table; --write puts it between <!-- batch-paced --> markers (default rows: 2,560)",
+    )
     args = parser.parse_args()
+    from bench.batch_worker import CONTENDERS
+
+    names = list(PACED_CONTENDERS if args.paced else CONTENDERS)
+    stream, marker = (PACED, "batch-paced") if args.paced else (STREAM, "batch")
+    rows = args.rows if args.rows is not None else (2_560 if args.paced else 10_000)
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.server", str(port)],
@@ -165,14 +186,15 @@ def main() -> None:
     )
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
-        base = f"http://127.0.0.1:{port}/{STREAM}/v1"
+        base = f"http://127.0.0.1:{port}/{stream}/v1"
         if args.runs_log:
-            table = speed_table(runs_from_log(args.runs_log), args.rows, args.concurrency)
+            table = speed_table(runs_from_log(args.runs_log), rows, args.concurrency, stream)
         else:
-            table = speed(base, args.rows, args.concurrency, args.rounds)
+            table = speed(base, rows, args.concurrency, args.rounds, names, stream)
         lines = [f"Machine: {machine()}.", "", *table]
-        sizes = [int(s) for s in args.sizes.split(",")]
-        lines += ["", *memory(base, sizes, args.memory_concurrency, args.memory_contender)]
+        if not args.paced:
+            sizes = [int(s) for s in args.sizes.split(",")]
+            lines += ["", *memory(base, sizes, args.memory_concurrency, args.memory_contender)]
     finally:
         server.terminate()
         server.wait(10)
@@ -183,7 +205,7 @@ def main() -> None:
     if args.write:
         readme = HERE / "README.md"
         current = readme.read_text()
-        start, end = "<!-- batch -->", "<!-- /batch -->"
+        start, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
         head, _, rest = current.partition(start)
         _, _, tail = rest.partition(end)
         readme.write_text(f"{head}{start}\n{text}\n{end}{tail}")
