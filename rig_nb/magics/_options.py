@@ -121,8 +121,7 @@ class CellOptions:
     @property
     def batch_options(self) -> dict[str, Any]:
         """The batch options given (`--concurrency` ... `--cache`), as `agent.map` keywords."""
-        names = ("concurrency", "rpm", "tpm", "retries", "cache")
-        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+        return _given(self)
 
 
 def parse_cell_line(line: str) -> CellOptions:
@@ -186,13 +185,16 @@ def parse_cell_line(line: str) -> CellOptions:
     )
 
 
+_BATCH_OPTIONS = ("concurrency", "rpm", "tpm", "retries", "cache")  # with --over: agent.map's
+
+
+def _given(options: Any) -> dict[str, Any]:  # parsed arguments or CellOptions
+    return {n: getattr(options, n) for n in _BATCH_OPTIONS if getattr(options, n) is not None}
+
+
 def _batch_args(args: Any) -> dict[str, Any]:
     """The batch options given; they need `--over`, and `--over` a variable's name."""
-    batch = {
-        n: getattr(args, n)
-        for n in ("concurrency", "rpm", "tpm", "retries", "cache")
-        if getattr(args, n) is not None
-    }
+    batch = _given(args)
     if batch and args.over is None:
         given = ", ".join(f"--{n}" for n in batch)
         raise UsageError(f"{given} go with --over NAME (a batch over the rows of NAME)")
