@@ -312,8 +312,5 @@ class BatchView(SavedDisplay, anywidget.AnyWidget):
     def _texts(self) -> tuple[str, str]:
         return batch_text(self.data), batch_html(self.data)
 
-    def _refresh_displays(self) -> None:
-        self._update_displays()
-
     def __repr__(self) -> str:
         return f"<BatchView {self.data['status']}: {batch_text(self.data).splitlines()[0]}>"

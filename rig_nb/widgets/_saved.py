@@ -104,7 +104,7 @@ class SavedDisplay:
 
         self._handles.append(display(self._repr_mimebundle_(), raw=True, display_id=True))
 
-    def _update_displays(self) -> dict[str, Any]:
+    def _refresh_displays(self) -> dict[str, Any]:
         """Update every display of the view; returns the bundle they show."""
         bundle = self._repr_mimebundle_()
         for handle in self._handles:

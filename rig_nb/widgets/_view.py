@@ -346,7 +346,7 @@ class AgentView(SavedDisplay, anywidget.AnyWidget):
     def _saves_state(self) -> bool:
         return self.saves_state
 
-    def _refresh_displays(self) -> None:
+    def _refresh_displays(self) -> dict[str, Any]:
         """Update every display of the view; beside a kept live widget, show the transcript too.
 
         After a run whose output keeps the live widget, the transcript is an output of its own
@@ -354,9 +354,9 @@ class AgentView(SavedDisplay, anywidget.AnyWidget):
         rule it adds while it lives); where they do not (nbconvert's HTML with widget state but
         no network, GitHub), the transcript is there to read instead of a blank widget output.
         """
-        bundle = self._update_displays()
+        bundle = super()._refresh_displays()
         if not self._handles or self._live or WIDGET_VIEW not in bundle:
-            return
+            return bundle
         twin = {"text/html": transcript_html(self.state, view_id=self.model_id)}
         if self._twin is None:
             from IPython.display import display
@@ -364,6 +364,7 @@ class AgentView(SavedDisplay, anywidget.AnyWidget):
             self._twin = display(twin, raw=True, display_id=True)
         else:
             self._twin.update(twin, raw=True)
+        return bundle
 
     def __repr__(self) -> str:
         status = self.state.get("status", "idle") if self.state else "idle"
