@@ -51,6 +51,14 @@ class RowResult:
         """Whether the row has an answer."""
         return self.status == "ok"
 
+    @property
+    def error_type(self) -> str | None:
+        """The name of the error's public class (`"ProviderHTTPError"`), `None` without one."""
+        error = self.error
+        if error is None:
+            return None
+        return type(error.__dict__.get("error", error)).__name__  # not its streaming twin
+
 
 @dataclass(frozen=True, kw_only=True)
 class BatchProgress:

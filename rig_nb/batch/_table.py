@@ -53,9 +53,6 @@ def resolve_output(output: str) -> Output:
 
 
 def _cell(result: RowResult, column: str) -> Any:
-    if column == "error_type":  # the public class, not its streaming twin
-        error = result.error
-        return None if error is None else type(error.__dict__.get("error", error)).__name__
     if column in ("input_tokens", "output_tokens", "total_tokens"):
         return getattr(result.usage, column)
     return getattr(result, column)

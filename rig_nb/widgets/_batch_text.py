@@ -43,15 +43,12 @@ def text_cap(text: str) -> str:
 
 def failure_entry(row: RowResult) -> dict[str, Any]:
     """A failed row as the view shows it: where, what, the prompt and the conversation."""
-    error = row.error
-    message = str(error) if error is not None else "failed"
-    public = error.__dict__.get("error", error) if error is not None else None  # not its twin
-    name = type(public).__name__ if public is not None else "Error"
+    message = str(row.error) if row.error is not None else "failed"
     history = row.history or []
     return {
         "index": row.index,
         "row": text_cap(str(row.row)),
-        "error": name,
+        "error": row.error_type or "Error",
         "message": text_cap(message),
         "attempts": row.attempts,
         "prompt": text_cap(row.prompt),
